@@ -1,0 +1,17 @@
+/** One jest run over every workspace; each project compiles its TypeScript with ts-jest. */
+const project = (dir) => ({
+  displayName: dir,
+  rootDir: `<rootDir>/${dir}`,
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/../../tsconfig.test.json' }] },
+  moduleNameMapper: { '^@datagen/core$': '<rootDir>/../../packages/core/src' },
+  testEnvironment: 'node',
+});
+
+module.exports = {
+  rootDir: __dirname,
+  projects: ['packages/core', 'apps/api', 'apps/worker'].map(project),
+  globalSetup: '<rootDir>/test/globalSetup.js',
+  globalTeardown: '<rootDir>/test/globalTeardown.js',
+  testTimeout: 30_000,
+};

@@ -1,0 +1,56 @@
+/**
+ * The one small interface every LLM provider implements. The engine only ever
+ * asks for "a batch of new inputs" (and, for a seedless job, "a few first
+ * seeds"); how a provider gets them is its own business.
+ */
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface GenerateBatchRequest {
+  /** System prompt: the fixed part of the instructions for this job. */
+  system: string;
+  /** User prompt: the examples and the request for this batch. */
+  prompt: string;
+  /** How many inputs the batch asks for (the job's batch_size, or fewer near the end). */
+  count: number;
+  temperature: number;
+  /** Structured facts the prompt was built from, for providers that are not LLMs. */
+  context: BatchContext;
+  signal?: AbortSignal;
+}
+
+/** What the prompt says, in data form (the offline generator reads this instead of the prompt). */
+export interface BatchContext {
+  applicationDescription: string;
+  /** The examples shown in this prompt. */
+  shots: string[];
+  /** All seeds of the job (given or self-written). */
+  seeds: string[];
+  explorationMode: ExplorationMode;
+  /** A number that differs for every batch of a job, so repeated calls vary. */
+  batchNumber: number;
+}
+
+export interface GenerateBatchResult {
+  /**
+   * The raw candidate inputs, as the model gave them. They may still be
+   * numbered, quoted, empty or duplicated: the engine parses and filters them.
+   * `null` items or non-strings are allowed here; the parser drops them.
+   */
+  candidates: unknown;
+  usage: TokenUsage;
+}
+
+export interface LlmProvider {
+  /** Name shown in job messages, e.g. "anthropic (claude-sonnet-4-5)" or "offline generator". */
+  readonly name: string;
+  /** False for the offline generator: jobs then say their data was made without an LLM. */
+  readonly isLlm: boolean;
+  generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult>;
+}
+
+export type ExplorationMode = 'CONSERVATIVE' | 'BALANCED' | 'CREATIVE' | 'ADVENTUROUS';
+export const EXPLORATION_MODES = ['CONSERVATIVE', 'BALANCED', 'CREATIVE', 'ADVENTUROUS'] as const;

@@ -1,0 +1,248 @@
+import type { Redis, Cluster } from 'ioredis';
+import type { JobRequest, JobState } from '../api';
+import type { TokenUsage } from '../llm/provider';
+import { cancelChannel, jobKeys, tenantJobsKey, type JobKeys } from './keys';
+
+/**
+ * The Redis job store: everything about a job that is ours rather than
+ * BullMQ's. Writes that must happen together are Lua scripts over one job's
+ * keys (one hash tag, so they run on a Redis Cluster too).
+ */
+
+export type RedisClient = Redis | Cluster;
+
+/** Progress messages kept per job; older ones are trimmed. */
+export const MAX_MESSAGES = 1000;
+
+export type TerminalState = Extract<JobState, 'DONE' | 'ERROR' | 'CANCELLED'>;
+
+export interface JobRecord {
+  jobId: string;
+  tenant: string;
+  request: JobRequest;
+  createdAt: number;
+  /** Set once the job has ended: by the worker, or by a cancel before it started. */
+  state: TerminalState | null;
+  cancelRequested: boolean;
+  generatedSeeds: string[] | null;
+  usage: TokenUsage & { calls: number };
+}
+
+export interface JobSnapshot {
+  record: JobRecord;
+  data: string[];
+  messages: string[];
+}
+
+/** Another writer got to this job first (a second worker after a stall, or the job already ended). */
+export class JobOwnershipLostError extends Error {
+  override readonly name = 'JobOwnershipLostError';
+}
+
+const APPEND_BATCH = `
+if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return {-2, 0} end
+local len = redis.call('XLEN', KEYS[2])
+if len ~= tonumber(ARGV[1]) then return {-1, 0} end
+for i = 8, #ARGV do
+  len = len + 1
+  redis.call('XADD', KEYS[2], '0-' .. len, 'v', ARGV[i])
+end
+if ARGV[5] ~= '0' then
+  redis.call('HINCRBY', KEYS[1], 'tokens_in', ARGV[3])
+  redis.call('HINCRBY', KEYS[1], 'tokens_out', ARGV[4])
+  redis.call('HINCRBY', KEYS[1], 'llm_calls', ARGV[5])
+end
+if ARGV[6] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'm', ARGV[6])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+if redis.call('HGET', KEYS[1], 'cancel_requested') then return {len, 1} end
+return {len, 0}
+`;
+
+const FINISH = `
+if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finished_at', ARGV[3])
+if ARGV[2] ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'm', ARGV[2]) end
+redis.call('XADD', KEYS[3], '*', 'end', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+return 1
+`;
+
+export class JobStore {
+  private readonly retentionMs: number;
+
+  constructor(
+    readonly redis: RedisClient,
+    readonly prefix: string,
+    retentionHours: number,
+  ) {
+    this.retentionMs = Math.round(retentionHours * 3_600_000);
+  }
+
+  keys(jobId: string): JobKeys {
+    return jobKeys(this.prefix, jobId);
+  }
+
+  async create(jobId: string, tenant: string, request: JobRequest, firstMessage: string): Promise<void> {
+    const k = this.keys(jobId);
+    const now = Date.now();
+    await this.redis
+      .multi()
+      .hset(k.meta, { tenant, request: JSON.stringify(request), created_at: String(now) })
+      .xadd(k.messages, '*', 'm', firstMessage)
+      .pexpire(k.meta, this.retentionMs)
+      .pexpire(k.messages, this.retentionMs)
+      .exec()
+      .then(throwOnPipelineError);
+    const index = tenantJobsKey(this.prefix, tenant);
+    await this.redis
+      .multi()
+      .zadd(index, now, jobId)
+      .zremrangebyscore(index, '-inf', now - this.retentionMs)
+      .pexpire(index, this.retentionMs)
+      .exec()
+      .then(throwOnPipelineError);
+  }
+
+  /** Removes a job that could not be enqueued, so it does not linger as a ghost. */
+  async discard(jobId: string, tenant: string): Promise<void> {
+    const k = this.keys(jobId);
+    await this.redis.del(k.meta, k.data, k.messages);
+    await this.redis.zrem(tenantJobsKey(this.prefix, tenant), jobId);
+  }
+
+  async getRecord(jobId: string): Promise<JobRecord | null> {
+    return toRecord(jobId, await this.redis.hgetall(this.keys(jobId).meta));
+  }
+
+  /** Record, data and messages, read in one round trip. */
+  async getSnapshot(jobId: string): Promise<JobSnapshot | null> {
+    const k = this.keys(jobId);
+    const results = await this.redis.multi().hgetall(k.meta).xrange(k.data, '-', '+').xrange(k.messages, '-', '+').exec();
+    throwOnPipelineError(results);
+    const [meta, data, messages] = results!.map(([, value]) => value) as [
+      Record<string, string>,
+      Array<[string, string[]]>,
+      Array<[string, string[]]>,
+    ];
+    const record = toRecord(jobId, meta);
+    if (record === null) return null;
+    return { record, data: data.map(entryValue), messages: messages.flatMap(messageText) };
+  }
+
+  async readData(jobId: string): Promise<string[]> {
+    const entries = await this.redis.xrange(this.keys(jobId).data, '-', '+');
+    return entries.map(entryValue);
+  }
+
+  async tenantJobIds(tenant: string): Promise<string[]> {
+    const index = tenantJobsKey(this.prefix, tenant);
+    await this.redis.zremrangebyscore(index, '-inf', Date.now() - this.retentionMs);
+    return this.redis.zrange(index, 0, -1);
+  }
+
+  /**
+   * Appends one batch's accepted inputs at position `storedCount`, adds its
+   * usage and message, and answers the job's cancel flag. Throws
+   * JobOwnershipLostError when the stream is not where this writer left it.
+   */
+  async appendBatch(
+    jobId: string,
+    storedCount: number,
+    batch: { accepted: string[]; usage: TokenUsage | null; message: string },
+  ): Promise<{ length: number; cancelRequested: boolean }> {
+    const k = this.keys(jobId);
+    const u = batch.usage;
+    const [length, cancel] = (await this.redis.eval(
+      APPEND_BATCH,
+      3,
+      k.meta,
+      k.data,
+      k.messages,
+      String(storedCount),
+      String(this.retentionMs),
+      String(u?.inputTokens ?? 0),
+      String(u?.outputTokens ?? 0),
+      u === null ? '0' : '1',
+      batch.message,
+      String(MAX_MESSAGES),
+      ...batch.accepted,
+    )) as [number, number];
+    if (length === -2) throw new JobOwnershipLostError(`job ${jobId} has already ended`);
+    if (length === -1) throw new JobOwnershipLostError(`job ${jobId} was written by another worker`);
+    return { length, cancelRequested: cancel === 1 };
+  }
+
+  async addMessage(jobId: string, text: string): Promise<void> {
+    await this.redis.xadd(this.keys(jobId).messages, 'MAXLEN', '~', MAX_MESSAGES, '*', 'm', text);
+  }
+
+  async saveGeneratedSeeds(jobId: string, seeds: string[]): Promise<void> {
+    await this.redis.hset(this.keys(jobId).meta, 'generated_seeds', JSON.stringify(seeds));
+  }
+
+  /** Ends the job with its terminal state, once: a second call changes nothing and answers false. */
+  async finish(jobId: string, state: TerminalState, message: string): Promise<boolean> {
+    const k = this.keys(jobId);
+    const done = await this.redis.eval(
+      FINISH,
+      3,
+      k.meta,
+      k.data,
+      k.messages,
+      state,
+      message,
+      String(Date.now()),
+      String(this.retentionMs),
+      String(MAX_MESSAGES),
+    );
+    return done === 1;
+  }
+
+  /** Flags the job cancelled and tells the workers at once. */
+  async requestCancel(jobId: string): Promise<void> {
+    await this.redis.hset(this.keys(jobId).meta, 'cancel_requested', '1');
+    await this.redis.publish(cancelChannel(this.prefix), jobId);
+  }
+}
+
+/** The state a stream entry of the messages stream ends the job with, if it is the end marker. */
+export function endMarker(fields: string[]): TerminalState | null {
+  return fields[0] === 'end' ? (fields[1] as TerminalState) : null;
+}
+
+export function entryValue([, fields]: [string, string[]]): string {
+  return fields[1] ?? '';
+}
+
+function messageText([, fields]: [string, string[]]): string[] {
+  return fields[0] === 'm' ? [fields[1] ?? ''] : [];
+}
+
+function toRecord(jobId: string, meta: Record<string, string>): JobRecord | null {
+  if (meta.request === undefined || meta.tenant === undefined) return null;
+  return {
+    jobId,
+    tenant: meta.tenant,
+    request: JSON.parse(meta.request) as JobRequest,
+    createdAt: Number(meta.created_at),
+    state: (meta.state as TerminalState | undefined) ?? null,
+    cancelRequested: meta.cancel_requested === '1',
+    generatedSeeds: meta.generated_seeds !== undefined ? (JSON.parse(meta.generated_seeds) as string[]) : null,
+    usage: {
+      inputTokens: Number(meta.tokens_in ?? 0),
+      outputTokens: Number(meta.tokens_out ?? 0),
+      calls: Number(meta.llm_calls ?? 0),
+    },
+  };
+}
+
+function throwOnPipelineError(results: Array<[Error | null, unknown]> | null): void {
+  if (results === null) throw new Error('Redis transaction was aborted');
+  for (const [error] of results) if (error) throw error;
+}
