@@ -39,4 +39,9 @@ export interface DataGenerationStatus {
   state: JobState;
   detailed_status: string[];
   data: string[] | null;
+  // Our additions; the contract allows extra fields, never renamed ones.
+  num_inputs_to_generate: number;
+  num_generated: number;
+  created_at: string;
+  usage: { input_tokens: number; output_tokens: number; llm_calls: number };
 }

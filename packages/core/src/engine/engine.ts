@@ -103,6 +103,7 @@ class GenerationRun {
   async run(): Promise<EngineOutcome> {
     const onAbort = () => this.cancel();
     this.signal.addEventListener('abort', onAbort);
+    if (this.signal.aborted) this.cancel(); // cancelled before the run began: 'abort' will not fire again
     try {
       await this.announce();
       if (this.seeds.length === 0 && !this.cancelled) await this.writeFirstSeeds();
@@ -136,9 +137,15 @@ class GenerationRun {
   private outcome(): EngineOutcome {
     const kept = `${this.accepted.length} of ${this.target} inputs`;
     if (this.cancelled) return { state: 'CANCELLED', message: `Cancelled; kept ${kept}.` };
+    // All N are in: answers that came late (cut by the target, or failed) cannot make the job fail.
+    if (this.accepted.length >= this.target) return this.done();
     if (this.fatal !== null) return { state: 'ERROR', message: `${this.fatal} Kept ${kept}.` };
     const gaveUp = this.gaveUp();
     if (gaveUp !== null) return { state: 'ERROR', message: `${gaveUp} Kept ${kept}.` };
+    return this.done();
+  }
+
+  private done(): EngineOutcome {
     return {
       state: 'DONE',
       message: `Done: ${this.target} inputs generated in ${this.batchesStarted} batches (${this.totalDuplicates} duplicates rejected).`,
@@ -175,11 +182,13 @@ class GenerationRun {
       }
       if (seeds.length === 0) {
         this.barrenStreak++;
+        // recordBatch, not message: the call's usage must be counted too
+        await this.record([], result.usage, 'First example inputs: the answer held nothing new; asking again.');
         continue;
       }
       await this.sink.saveGeneratedSeeds(seeds);
       this.seeds = seeds;
-      await this.sink.message(`Wrote ${seeds.length} first example inputs; they serve as seeds and are not part of the output.`);
+      await this.record([], result.usage, `Wrote ${seeds.length} first example inputs; they serve as seeds and are not part of the output.`);
       return;
     }
   }
@@ -206,7 +215,12 @@ class GenerationRun {
     const r = this.job.request;
     const shots = sampleShots(this.seeds, this.accepted, r.num_shots, this.mode, this.options.random);
     const result = await this.call(shots, r.batch_size, buildBatchPrompt(shots, r.batch_size), number);
-    if (result === null || this.stopped) return;
+    if (result === null) return;
+    if (this.stopped) {
+      // Too late to use, but its tokens were spent: record the usage.
+      await this.record([], result.usage, `Batch ${number}: answer discarded, the job is stopping.`);
+      return;
+    }
 
     // Judging is synchronous, so concurrent batches never overshoot the target.
     const fresh: string[] = [];
@@ -226,7 +240,11 @@ class GenerationRun {
     const parts = [`Batch ${number}: ${fresh.length} new input${fresh.length === 1 ? '' : 's'} accepted`];
     if (duplicates > 0) parts.push(`${duplicates} rejected as duplicates`);
     const message = `${parts.join(', ')} (${this.accepted.length}/${this.target} done).`;
-    const { cancelRequested } = await this.sink.recordBatch({ accepted: fresh, usage: result.usage, message });
+    await this.record(fresh, result.usage, message);
+  }
+
+  private async record(accepted: string[], usage: TokenUsage | null, message: string): Promise<void> {
+    const { cancelRequested } = await this.sink.recordBatch({ accepted, usage, message });
     if (cancelRequested) this.cancel();
   }
 
@@ -277,8 +295,7 @@ class GenerationRun {
   private async failed(message: string, reason: string, usage: TokenUsage | null): Promise<void> {
     this.failureStreak++;
     this.lastFailure = reason;
-    const { cancelRequested } = await this.sink.recordBatch({ accepted: [], usage, message });
-    if (cancelRequested) this.cancel();
+    await this.record([], usage, message);
     if (!this.stopped) await this.backoff();
   }
 

@@ -13,11 +13,17 @@ export interface ParsedBatch {
 /** No single generated input is allowed to be longer than this. */
 export const MAX_INPUT_CHARS = 20_000;
 
-const LEADING_MARKER = /^\s*(?:(?:\d{1,3}|[a-zA-Z])[.):]\s+|[-*•·]\s+|#{1,6}\s+|(?:input|example)\s*\d*\s*[:.-]\s+)/i;
+// A marker followed by whitespace, or a bare marker with nothing after it (an empty numbered line).
+const LEADING_MARKER = /^\s*(?:(?:\d{1,3}|[a-zA-Z])[.):]|[-*•·]|#{1,6}|(?:input|example)\s*\d*\s*[:.-])(?:\s+|$)/i;
 const REFUSAL =
-  /^\s*(?:i'?m sorry|i am sorry|i can(?:no|')t|i cannot|i won'?t|i will not|sorry,|as an ai\b|i'?m (?:not able|unable)|i am (?:not able|unable))/i;
+  /^\s*(?:i['’]?m sorry|i am sorry|i can(?:no|['’])t|i cannot|i won['’]?t|i will not|sorry,|as an ai\b|i['’]?m (?:not able|unable)|i am (?:not able|unable))/i;
 
 export function parseBatch(candidates: unknown): ParsedBatch {
+  // A plain-text answer that opens with a refusal is a refusal, not a list of inputs.
+  // (Inside a structured list, "I can't log in" is a valid user input and is kept.)
+  if (typeof candidates === 'string' && REFUSAL.test(candidates)) {
+    return { inputs: [], problem: 'the model refused to write inputs' };
+  }
   const raw = collectStrings(candidates, 0);
   if (raw === null) return { inputs: [], problem: 'the model returned no inputs' };
   const inputs: string[] = [];

@@ -37,6 +37,13 @@ export interface JobSnapshot {
 /** Another writer got to this job first (a second worker after a stall, or the job already ended). */
 export class JobOwnershipLostError extends Error {
   override readonly name = 'JobOwnershipLostError';
+  constructor(
+    message: string,
+    /** `ended`: the job is over, stop quietly. `conflict`: retry later, from what is stored. */
+    readonly reason: 'ended' | 'conflict',
+  ) {
+    super(message);
+  }
 }
 
 const APPEND_BATCH = `
@@ -88,7 +95,8 @@ export class JobStore {
     return jobKeys(this.prefix, jobId);
   }
 
-  async create(jobId: string, tenant: string, request: JobRequest, firstMessage: string): Promise<void> {
+  /** Records a new job and answers its creation time. */
+  async create(jobId: string, tenant: string, request: JobRequest, firstMessage: string): Promise<number> {
     const k = this.keys(jobId);
     const now = Date.now();
     await this.redis
@@ -107,6 +115,7 @@ export class JobStore {
       .pexpire(index, this.retentionMs)
       .exec()
       .then(throwOnPipelineError);
+    return now;
   }
 
   /** Removes a job that could not be enqueued, so it does not linger as a ghost. */
@@ -173,8 +182,8 @@ export class JobStore {
       String(MAX_MESSAGES),
       ...batch.accepted,
     )) as [number, number];
-    if (length === -2) throw new JobOwnershipLostError(`job ${jobId} has already ended`);
-    if (length === -1) throw new JobOwnershipLostError(`job ${jobId} was written by another worker`);
+    if (length === -2) throw new JobOwnershipLostError(`job ${jobId} has already ended`, 'ended');
+    if (length === -1) throw new JobOwnershipLostError(`job ${jobId} was written by another worker`, 'conflict');
     return { length, cancelRequested: cancel === 1 };
   }
 

@@ -1,0 +1,44 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { basicAuth, requireApiKey } from './auth';
+import type { ApiContext } from './context';
+import { errorHandler, ServiceUnavailableError, unknownRoute } from './errors';
+import { dataGenerateRouter } from './routes';
+
+export function createApp(ctx: ApiContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = ctx.redis.status === 'ready' && (await ctx.redis.ping().then(() => true, () => false));
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'redis unreachable' });
+  });
+
+  if (ctx.config.admin !== null) {
+    const board = new ExpressAdapter();
+    board.setBasePath('/admin/queues');
+    createBullBoard({ queues: [new BullMQAdapter(ctx.queue)], serverAdapter: board });
+    app.use('/admin/queues', basicAuth(ctx.config.admin.user, ctx.config.admin.password), board.getRouter());
+  }
+
+  const api = express.Router();
+  api.use('/data', requireApiKey(ctx.config.apiKeys), redisReady(ctx), express.json({ limit: ctx.config.maxBodyBytes, type: () => true }));
+  api.use(dataGenerateRouter(ctx));
+  app.use('/v1', api);
+  app.use('/', api);
+
+  app.use(unknownRoute);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}
+
+/** Fail fast while Redis is away, instead of queueing the request behind a reconnect. */
+function redisReady(ctx: ApiContext): RequestHandler {
+  return (_req, _res, next) => next(ctx.redis.status === 'ready' ? undefined : new ServiceUnavailableError());
+}

@@ -1,0 +1,112 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { ZodError } from 'zod';
+
+/**
+ * Errors that become HTTP answers. Every error answer is JSON with a
+ * `detail`, never a stack trace.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: unknown,
+  ) {
+    super(typeof detail === 'string' ? detail : `HTTP ${status}`);
+  }
+}
+
+export const notFound = (what = 'Not found') => new HttpError(404, what);
+
+/** Redis cannot be reached: answer 503 at once rather than hang. */
+export class ServiceUnavailableError extends HttpError {
+  constructor() {
+    super(503, 'The job store (Redis) is unreachable; try again shortly.');
+  }
+}
+
+/** FastAPI-style validation errors, as the hosted service answers them. */
+export function validationError(error: ZodError, where: 'body' | 'query', input: unknown): HttpError {
+  const detail = error.issues.map((issue) => ({
+    loc: [where, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))],
+    msg: issue.message,
+    type: issueType(issue, valueAt(input, issue.path)),
+  }));
+  return new HttpError(422, detail);
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
+}
+
+function issueType(issue: ZodError['issues'][number], value: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (value === undefined) return 'missing';
+      return issue.expected === 'int' ? 'int_from_float' : `${issue.expected}_type`;
+    case 'too_small':
+      return issue.origin === 'string' ? 'string_too_short' : issue.origin === 'array' ? 'too_short' : 'greater_than_equal';
+    case 'too_big':
+      return issue.origin === 'string' ? 'string_too_long' : issue.origin === 'array' ? 'too_long' : 'less_than_equal';
+    case 'invalid_value':
+      return 'enum';
+    default:
+      return 'value_error';
+  }
+}
+
+/** Rejects a promise that has not settled in time, so no request waits on a stuck Redis. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ServiceUnavailableError()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export const unknownRoute: RequestHandler = (_req, _res, next) => next(notFound('No such route'));
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const { status, detail } = toHttp(error);
+    if (status >= 500 && status !== 503) logger.error({ err: error }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).json({ detail });
+  };
+}
+
+function toHttp(error: unknown): { status: number; detail: unknown } {
+  if (error instanceof HttpError) return { status: error.status, detail: error.detail };
+  const e = error as { type?: string; status?: number; name?: string; message?: string; code?: string };
+  // body-parser's errors carry a type and status
+  if (e.type === 'entity.parse.failed') return { status: 400, detail: `Malformed JSON in request body: ${e.message}` };
+  if (e.type === 'entity.too.large') return { status: 413, detail: 'Request body is too large.' };
+  if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return { status: 415, detail: e.message };
+  if (isRedisUnavailable(e)) return { status: 503, detail: new ServiceUnavailableError().detail };
+  return { status: 500, detail: 'Internal server error' };
+}
+
+function isRedisUnavailable(e: { name?: string; message?: string; code?: string }): boolean {
+  const message = e.message ?? '';
+  return (
+    e.name === 'MaxRetriesPerRequestError' ||
+    e.code === 'ECONNREFUSED' ||
+    e.code === 'ECONNRESET' ||
+    message.includes("enableOfflineQueue options is false") ||
+    message.includes('Connection is closed') ||
+    message.includes('Command timed out') ||
+    message.startsWith('OOM ') // Redis full under noeviction: refuse new work rather than lose old
+  );
+}

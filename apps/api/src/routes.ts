@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import {
+  jobOptions,
+  listQuerySchema,
+  startJobSchema,
+  TERMINAL_STATES,
+  type DataGenerationStatus,
+} from '@datagen/core';
+import type { ApiContext } from './context';
+import { HttpError, notFound, validationError, withTimeout } from './errors';
+import { readStatus } from './status';
+import { streamData, streamMessages } from './streams';
+
+/** The "data generate" routes; mounted under both `/` and `/v1`. */
+export function dataGenerateRouter(ctx: ApiContext): Router {
+  const router = Router();
+  const { store, queue, config } = ctx;
+  const requestSchema = startJobSchema(config.job.maxInputs);
+  const timeout = <T>(p: Promise<T>) => withTimeout(p, ctx.redisTimeoutMs);
+
+  router.post('/data/generate', async (req, res) => {
+    if (req.body === undefined || req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
+      throw new HttpError(422, [{ loc: ['body'], msg: 'Request body must be a JSON object', type: 'model_attributes_type' }]);
+    }
+    const parsed = requestSchema.safeParse(req.body);
+    if (!parsed.success) throw validationError(parsed.error, 'body', req.body);
+    const tenant = tenant_(res);
+    const jobId = randomUUID().replaceAll('-', '');
+    const queuedMessage = 'Queued: waiting for a worker.';
+    const createdAt = await timeout(store.create(jobId, tenant, parsed.data, queuedMessage));
+    try {
+      await timeout(queue.add('generate', { jobId }, jobOptions(jobId, config.job.retentionHours)));
+    } catch (error) {
+      await store.discard(jobId, tenant).catch(() => undefined);
+      throw error;
+    }
+    ctx.logger.info({ jobId, n: parsed.data.num_inputs_to_generate, mode: parsed.data.exploration_mode }, 'job queued');
+    // Answered from what was just stored: the job is QUEUED as of this request,
+    // even if a worker has already taken it by the time the answer is sent.
+    const queued: DataGenerationStatus = {
+      job_id: jobId,
+      state: 'QUEUED',
+      detailed_status: [queuedMessage],
+      data: [],
+      num_inputs_to_generate: parsed.data.num_inputs_to_generate,
+      num_generated: 0,
+      created_at: new Date(createdAt).toISOString(),
+      usage: { input_tokens: 0, output_tokens: 0, llm_calls: 0 },
+    };
+    res.json(queued);
+  });
+
+  router.get('/data/generate', async (req, res) => {
+    const query = listQuerySchema.safeParse(req.query);
+    if (!query.success) throw validationError(query.error, 'query', req.query);
+    const tenant = tenant_(res);
+    const ids = await timeout(store.tenantJobIds(tenant));
+    // Lists leave out the data itself (it can be large): fetch one job for it.
+    const statuses = await timeout(Promise.all(ids.map((id) => readStatus(store, queue, id, tenant, false))));
+    res.json(statuses.filter((s): s is DataGenerationStatus => s !== null && (query.data.state === undefined || s.state === query.data.state)));
+  });
+
+  router.get('/data/generate/:jobId', async (req, res) => {
+    res.json(await timeout(status(req, res, req.params.jobId!)));
+  });
+
+  router.delete('/data/generate/:jobId', async (req, res) => {
+    const jobId = req.params.jobId!;
+    const current = await timeout(status(req, res, jobId));
+    if (TERMINAL_STATES.has(current.state)) {
+      throw new HttpError(409, `Job ${jobId} has already ended (${current.state}); nothing to cancel.`);
+    }
+    await timeout(store.requestCancel(jobId));
+    // A job still waiting in the queue is taken out and ends here; a running
+    // job is stopped by its worker, which the cancel flag and message reach.
+    const job = await timeout(queue.getJob(jobId));
+    const removed = job !== undefined && (await job.remove().then(() => true, () => false));
+    if (removed || job === undefined) {
+      await timeout(store.finish(jobId, 'CANCELLED', 'Cancelled before it started; no inputs were generated.'));
+      res.json(`Job ${jobId} cancelled.`);
+      return;
+    }
+    res.json(`Job ${jobId} is being cancelled; it keeps the inputs generated so far.`);
+  });
+
+  router.get('/data/generate/:jobId/data', async (req, res) => {
+    await timeout(status(req, res, req.params.jobId!)); // 404 unless it is this tenant's job
+    await streamData(ctx, req, res, req.params.jobId!);
+  });
+
+  router.get('/data/generate/:jobId/messages', async (req, res) => {
+    const current = await timeout(status(req, res, req.params.jobId!));
+    await streamMessages(ctx, req, res, req.params.jobId!, current.state);
+  });
+
+  async function status(_req: Request, res: Response, jobId: string): Promise<DataGenerationStatus> {
+    const found = await readStatus(store, queue, jobId, tenant_(res), true);
+    if (found === null) throw notFound(`Job ${jobId} not found`);
+    return found;
+  }
+
+  return router;
+}
+
+function tenant_(res: Response): string {
+  return res.locals.tenant as string;
+}

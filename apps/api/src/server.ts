@@ -1,0 +1,61 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { apiRedisOptions, connect, createQueue, JobStore, type Config } from '@datagen/core';
+import { createApp } from './app';
+import type { ApiContext } from './context';
+
+export interface ApiServer {
+  server: Server;
+  url: string;
+  ctx: ApiContext;
+  /** Stops accepting requests, ends open streams, closes Redis. */
+  close(): Promise<void>;
+}
+
+export async function startApiServer(config: Config, logger: Logger): Promise<ApiServer> {
+  const redis = connect(config.redisUrl, apiRedisOptions());
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const ctx: ApiContext = {
+    config,
+    redis,
+    store: new JobStore(redis, config.keyPrefix, config.job.retentionHours),
+    queue: createQueue(config.queueName, config.keyPrefix, redis),
+    logger,
+    redisTimeoutMs: 3_000,
+    openStreams: new Set(),
+  };
+  ctx.queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+  // Serve as soon as Redis answers; if it does not yet, start anyway (requests answer 503 until it does).
+  await waitUntilReady(redis, 5_000);
+  const server = createApp(ctx).listen(config.port, '0.0.0.0');
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    ctx,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const stream of ctx.openStreams) stream.disconnect(); // streams end; clients reconnect elsewhere
+      server.closeIdleConnections();
+      await ctx.queue.close().catch(() => undefined);
+      redis.disconnect();
+      await closed;
+    },
+  };
+}
+
+function waitUntilReady(redis: ApiContext['redis'], timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+  });
+}

@@ -1,0 +1,157 @@
+import { KEY_A, KEY_B, startStack, waitFor, type TestStack } from '../../../test/support/stack';
+import { SequenceProvider } from '../../../test/support/providers';
+
+/** Jobs end to end over HTTP: a real worker, the real Redis, a test provider. */
+const request = {
+  application_description: 'Answer questions about a small vocabulary of things.',
+  seeds: ['Question: what is a lantern?', 'Question: how old is the oldest sequoia?'],
+  exploration_mode: 'CONSERVATIVE',
+};
+
+let stack: TestStack;
+afterEach(() => stack?.stop());
+
+async function api(method: string, path: string, body?: unknown, key = KEY_A) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+async function readStream(path: string, key = KEY_A): Promise<string[]> {
+  const res = await fetch(`${stack.url}${path}`, { headers: { 'x-api-key': key } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  const text = await res.text();
+  return text.split('\n').filter((line) => line !== '');
+}
+
+const finished = (id: string) =>
+  waitFor(async () => {
+    const { json } = await api('GET', `/v1/data/generate/${id}`);
+    return ['DONE', 'ERROR', 'CANCELLED'].includes(json.state) ? json : null;
+  }, 20_000, `job ${id} to end`);
+
+it('generates exactly N distinct inputs, in order, and reports usage', async () => {
+  const provider = new SequenceProvider();
+  stack = await startStack({ provider, env: { JOB_MAX_PARALLEL_BATCHES: '4' } });
+  const { json: started } = await api('POST', '/v1/data/generate', { ...request, num_inputs_to_generate: 23, batch_size: 10 });
+  const done = await finished(started.job_id);
+  expect(done.state).toBe('DONE');
+  expect(done.data).toHaveLength(23);
+  expect(new Set(done.data).size).toBe(23);
+  expect(done.data).toEqual(await stack.api.ctx.store.readData(started.job_id));
+  expect(done.detailed_status[0]).toBe('Queued: waiting for a worker.');
+  expect(done.detailed_status.some((m: string) => /^Started: generating 23 inputs/.test(m))).toBe(true);
+  expect(done.detailed_status.at(-1)).toMatch(/^Done: 23 inputs generated/);
+  expect(done.usage.llm_calls).toBe(provider.calls.length);
+  expect(done.usage.input_tokens).toBe(100 * provider.calls.length);
+  // never more calls in flight than the missing inputs could use: 23 needs 3 batches of 10
+  expect(provider.calls.length).toBe(3);
+});
+
+it('streams data and messages while the job runs, and replays them on every connection', async () => {
+  const provider = new SequenceProvider({ latencyMs: 150, decorate: (text, n) => (n % 2 ? `${text}\nwith a second "line"` : text) });
+  stack = await startStack({ provider, env: { JOB_MAX_PARALLEL_BATCHES: '1' } });
+  const { json: started } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 12, batch_size: 3 });
+
+  // Connected before the job ends: lines arrive as items are stored, then the stream ends.
+  const [dataLines, messageLines] = await Promise.all([
+    readStream(`/data/generate/${started.job_id}/data`),
+    readStream(`/data/generate/${started.job_id}/messages`),
+  ]);
+  const data = dataLines.map((line) => JSON.parse(line) as string);
+  expect(data).toHaveLength(12);
+  expect(data.some((item) => item.includes('\nwith a second "line"'))).toBe(true);
+  expect(['QUEUED', 'RUNNING']).toContain(messageLines[0]);
+  expect(messageLines.at(-1)).toBe('DONE');
+
+  const status = (await api('GET', `/data/generate/${started.job_id}`)).json;
+  expect(data).toEqual(status.data);
+  expect(messageLines.slice(1, -1)).toEqual(status.detailed_status);
+
+  // A finished job replays everything at once.
+  const again = (await readStream(`/v1/data/generate/${started.job_id}/data`)).map((line) => JSON.parse(line));
+  expect(again).toEqual(data);
+  const messagesAgain = await readStream(`/v1/data/generate/${started.job_id}/messages`);
+  expect(messagesAgain).toEqual([...status.detailed_status, 'DONE']);
+});
+
+it('lists only the caller’s jobs, filtered by state', async () => {
+  stack = await startStack();
+  const { json: a1 } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 5 });
+  const { json: a2 } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 5 });
+  const { json: b1 } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 5 }, KEY_B);
+  await api('DELETE', `/data/generate/${a2.job_id}`);
+
+  const all = (await api('GET', '/data/generate')).json as any[];
+  expect(all.map((j) => j.job_id).sort()).toEqual([a1.job_id, a2.job_id].sort());
+  expect((await api('GET', '/data/generate?state=QUEUED')).json.map((j: any) => j.job_id)).toEqual([a1.job_id]);
+  expect((await api('GET', '/v1/data/generate?state=CANCELLED')).json.map((j: any) => j.job_id)).toEqual([a2.job_id]);
+  expect((await api('GET', '/data/generate', undefined, KEY_B)).json.map((j: any) => j.job_id)).toEqual([b1.job_id]);
+});
+
+it('hides a job from every other tenant', async () => {
+  stack = await startStack({ provider: new SequenceProvider() });
+  const { json: started } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 3 });
+  await finished(started.job_id);
+  for (const [method, path] of [
+    ['GET', `/data/generate/${started.job_id}`],
+    ['GET', `/data/generate/${started.job_id}/data`],
+    ['GET', `/data/generate/${started.job_id}/messages`],
+    ['DELETE', `/data/generate/${started.job_id}`],
+  ] as const) {
+    expect((await api(method, path, undefined, KEY_B)).status).toBe(404);
+  }
+});
+
+it('cancels a queued job so that it never starts', async () => {
+  stack = await startStack();
+  const { json: started } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 5 });
+  const cancel = await api('DELETE', `/data/generate/${started.job_id}`);
+  expect(cancel.status).toBe(200);
+  expect(cancel.json).toMatch(/cancelled/);
+  const provider = new SequenceProvider();
+  await stack.startWorker(provider);
+  await new Promise((r) => setTimeout(r, 300));
+  const { json } = await api('GET', `/data/generate/${started.job_id}`);
+  expect(json.state).toBe('CANCELLED');
+  expect(json.data).toEqual([]);
+  expect(provider.calls).toHaveLength(0);
+  // a second cancel changes nothing and says why
+  const again = await api('DELETE', `/data/generate/${started.job_id}`);
+  expect(again.status).toBe(409);
+  expect(again.json.detail).toMatch(/already ended \(CANCELLED\)/);
+});
+
+it('cancels a running job: in-flight calls are aborted and the partial data kept', async () => {
+  const provider = new SequenceProvider({ latencyMs: 300 });
+  stack = await startStack({ provider, env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
+  const { json: started } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 1000, batch_size: 2 });
+  await waitFor(async () => (await api('GET', `/data/generate/${started.job_id}`)).json.data.length >= 4, 10_000, 'some data');
+  const cancel = await api('DELETE', `/data/generate/${started.job_id}`);
+  expect(cancel.status).toBe(200);
+  expect(cancel.json).toMatch(/being cancelled/);
+  const ended = await finished(started.job_id);
+  expect(ended.state).toBe('CANCELLED');
+  expect(ended.data.length).toBeGreaterThanOrEqual(4);
+  expect(ended.data.length).toBeLessThan(1000);
+  expect(ended.detailed_status.at(-1)).toMatch(/^Cancelled; kept \d+ of 1000 inputs/);
+  expect(provider.aborted).toBeGreaterThan(0);
+  const callsAtEnd = provider.calls.length;
+  await new Promise((r) => setTimeout(r, 700));
+  expect(provider.calls.length).toBe(callsAtEnd); // no new batches after the cancel
+});
+
+it('ends ERROR with a clear message and keeps the partial data when batches stop yielding anything new', async () => {
+  let n = 0;
+  const repeating = new SequenceProvider({ decorate: (text) => (n++ < 6 ? text : 'Question: what is a lantern?') });
+  stack = await startStack({ provider: repeating, env: { JOB_MAX_BARREN_BATCHES: '3', JOB_MAX_PARALLEL_BATCHES: '1' } });
+  const { json: started } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 50, batch_size: 3 });
+  const ended = await finished(started.job_id);
+  expect(ended.state).toBe('ERROR');
+  expect(ended.data).toHaveLength(6);
+  expect(ended.detailed_status.at(-1)).toMatch(/3 batches in a row produced no new inputs.*Kept 6 of 50 inputs/);
+});

@@ -1,0 +1,134 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  cancelChannel,
+  connect,
+  JobOwnershipLostError,
+  JobStore,
+  queuePrefix,
+  runGeneration,
+  seedFromString,
+  seededRandom,
+  workerRedisOptions,
+  type Config,
+  type GenerationJobData,
+  type JobSink,
+  type LlmProvider,
+} from '@datagen/core';
+
+/**
+ * A worker process: takes jobs from the queue and runs the engine on each,
+ * with the job store as its sink. Cancel requests arrive on a pub/sub channel
+ * and abort the job's in-flight LLM calls.
+ */
+export interface GenerationWorker {
+  worker: Worker<GenerationJobData>;
+  /** Stops taking jobs, waits up to `graceMs` for running ones, then drops them (they are picked up again elsewhere). */
+  close(graceMs: number): Promise<void>;
+}
+
+export async function startGenerationWorker(config: Config, provider: LlmProvider, logger: Logger): Promise<GenerationWorker> {
+  const redis = connect(config.redisUrl, workerRedisOptions());
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
+  const running = new Map<string, AbortController>();
+
+  const subscriber: Redis = redis.duplicate();
+  subscriber.on('error', () => undefined); // reported by the main connection
+  await subscriber.subscribe(cancelChannel(config.keyPrefix));
+  subscriber.on('message', (_channel, jobId: string) => running.get(jobId)?.abort());
+
+  async function process(job: Job<GenerationJobData>): Promise<void> {
+    const { jobId } = job.data;
+    const log = logger.child({ jobId });
+    const record = await store.getRecord(jobId);
+    if (record === null) return log.warn('job record has expired; nothing to do');
+    if (record.state !== null) return log.info({ state: record.state }, 'job already ended');
+    if (record.cancelRequested) {
+      await store.finish(jobId, 'CANCELLED', 'Cancelled before it started; no inputs were generated.');
+      return log.info('job cancelled before it started');
+    }
+
+    const accepted = await store.readData(jobId);
+    const controller = new AbortController();
+    running.set(jobId, controller);
+    let storedCount = accepted.length;
+    const sink: JobSink = {
+      recordBatch: async (batch) => {
+        // The expected position is taken before the write goes out, so
+        // concurrent batches append in the order they were accepted.
+        const at = storedCount;
+        storedCount += batch.accepted.length;
+        const { cancelRequested } = await store.appendBatch(jobId, at, batch);
+        return { cancelRequested };
+      },
+      message: (text) => store.addMessage(jobId, text),
+      saveGeneratedSeeds: (seeds) => store.saveGeneratedSeeds(jobId, seeds),
+    };
+
+    log.info({ resumedAt: accepted.length, attempt: job.attemptsMade + 1 }, 'job started');
+    try {
+      const outcome = await runGeneration(
+        { jobId, request: record.request, accepted, generatedSeeds: record.generatedSeeds },
+        provider,
+        sink,
+        {
+          maxParallelBatches: config.job.maxParallelBatches,
+          maxBarrenBatches: config.job.maxBarrenBatches,
+          maxFailedCalls: config.job.maxFailedCalls,
+          random: seededRandom(seedFromString(`${jobId}:${job.attemptsMade}:${accepted.length}`)),
+        },
+        controller.signal,
+      );
+      await store.finish(jobId, outcome.state, outcome.message);
+      log.info({ state: outcome.state }, 'job ended');
+    } catch (error) {
+      if (error instanceof JobOwnershipLostError && error.reason === 'ended') return log.info('job ended elsewhere; stopping');
+      // Anything else (a conflicting writer, Redis lost mid-write) fails this
+      // attempt; BullMQ retries it and the retry resumes from what is stored.
+      throw error;
+    } finally {
+      running.delete(jobId);
+    }
+  }
+
+  const worker = new Worker<GenerationJobData>(config.queueName, process, {
+    connection: redis,
+    prefix: queuePrefix(config.keyPrefix),
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+  });
+  worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
+  // A job that failed its last attempt ends ERROR, keeping what it stored.
+  worker.on('failed', (job, err) => {
+    if (job === undefined) return;
+    const attempts = job.opts.attempts ?? 1;
+    logger.error({ jobId: job.data.jobId, attempt: job.attemptsMade, err: err.message }, 'job attempt failed');
+    if (job.attemptsMade >= attempts) {
+      void store
+        .finish(job.data.jobId, 'ERROR', `Stopped by an internal error after ${attempts} attempts: ${err.message}. The inputs generated so far are kept.`)
+        .catch(() => undefined);
+    }
+  });
+
+  return {
+    worker,
+    async close(graceMs: number) {
+      const closing = worker.close();
+      const timedOut = await Promise.race([
+        closing.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+      ]);
+      if (timedOut) {
+        // Leave the running jobs to stall recovery: everything they accepted is
+        // stored, and the next worker resumes from there.
+        logger.warn({ running: [...running.keys()] }, 'grace period over; leaving running jobs to another worker');
+        await worker.close(true).catch(() => undefined);
+      }
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
+import { FatalLlmError, RetryableLlmError } from './errors';
+import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider } from './provider';
+
+/**
+ * The Anthropic Messages API as an LlmProvider. The SDK retries rate limits,
+ * overloads, 5xx and network failures itself (with backoff, honouring
+ * retry-after); this class only turns what is left into the engine's
+ * vocabulary of failure: FatalLlmError (fix the configuration) or
+ * RetryableLlmError (try the batch again later).
+ *
+ * `request.temperature` is not sent: SDK 1.x speaks API version 2026-10-21,
+ * which removed the sampling parameters (any value, even 1.0, is a 400), and
+ * its request types no longer have them.
+ */
+
+export interface AnthropicProviderOptions {
+  apiKey: string;
+  /** The API's address (ANTHROPIC_BASE_URL); the SDK's default when absent. */
+  baseURL?: string;
+  model: string;
+  /** Retries the SDK makes itself before a call fails. */
+  maxRetries: number;
+  /** Per attempt: how long to wait for the API to answer. */
+  timeoutMs: number;
+}
+
+/** Output budget of one call: room for `count` inputs of a few paragraphs, within what a call may ask for without streaming. */
+export function maxTokensFor(count: number): number {
+  return Math.min(8192, 400 + 300 * Math.max(1, count));
+}
+
+const TOOL_DESCRIPTION = 'Submit the new inputs you wrote, each one complete and self-contained, as a list of strings.';
+
+export class AnthropicProvider implements LlmProvider {
+  readonly name: string;
+  readonly isLlm = true;
+  private readonly client: Anthropic;
+  private readonly model: string;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+
+  constructor(options: AnthropicProviderOptions) {
+    this.model = options.model;
+    this.name = `anthropic (${options.model})`;
+    this.timeoutMs = options.timeoutMs;
+    this.maxRetries = options.maxRetries;
+    this.client = new Anthropic({
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      maxRetries: options.maxRetries,
+      timeout: options.timeoutMs,
+    });
+  }
+
+  async generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult> {
+    let message: Anthropic.Message;
+    try {
+      message = await this.client.messages.create(
+        {
+          model: this.model,
+          max_tokens: maxTokensFor(request.count),
+          // No temperature (see above). The system prompt is the same for every batch of a job: cache it.
+          system: [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }],
+          messages: [{ role: 'user', content: request.prompt }],
+          tools: [
+            {
+              name: SUBMIT_TOOL_NAME,
+              description: TOOL_DESCRIPTION,
+              input_schema: { ...SUBMIT_TOOL_SCHEMA, required: [...SUBMIT_TOOL_SCHEMA.required] },
+            },
+          ],
+          tool_choice: { type: 'tool', name: SUBMIT_TOOL_NAME },
+        },
+        { signal: request.signal },
+      );
+    } catch (error) {
+      throw this.translateError(error, request.signal);
+    }
+    return { candidates: candidatesOf(message), usage: usageOf(message) };
+  }
+
+  /** What the engine should do about a failed call, with a message that tells the operator what to fix. */
+  private translateError(error: unknown, signal: AbortSignal | undefined): unknown {
+    // A cancelled job: the caller knows why; pass the abort through untouched.
+    if (error instanceof APIUserAbortError || signal?.aborted === true) return error;
+    const retries = this.maxRetries === 1 ? '1 retry' : `${this.maxRetries} retries`;
+    if (error instanceof APIConnectionTimeoutError) {
+      return new RetryableLlmError(`the Anthropic API did not answer within ${this.timeoutMs} ms (after ${retries})`, { cause: error });
+    }
+    if (error instanceof APIConnectionError) {
+      const cause = error.cause instanceof Error ? `: ${describeCause(error.cause)}` : '';
+      return new RetryableLlmError(`could not reach the Anthropic API at ${this.client.baseURL}${cause} (after ${retries})`, { cause: error });
+    }
+    if (error instanceof APIError && typeof error.status === 'number') {
+      return this.translateStatus(error, error.status, retries);
+    }
+    // By name, not instanceof: the JSON parser's errors may come from another realm (fetch's).
+    const { name, message } = describeUnknown(error);
+    if (name === 'SyntaxError') {
+      // The SDK does not retry a 200 whose body is not JSON; the next batch may fare better.
+      return new RetryableLlmError(`the Anthropic API sent a response that is not valid JSON (${message})`, { cause: error });
+    }
+    return new RetryableLlmError(`the call to the Anthropic API failed: ${message}`, { cause: error });
+  }
+
+  private translateStatus(error: APIError, status: number, retries: string): Error {
+    const detail = error.apiMessage ?? error.message;
+    const said = `${status}${error.type !== null ? ` ${error.type}` : ''}: ${detail}`;
+    switch (status) {
+      case 401:
+        return new FatalLlmError(`the Anthropic API rejected the key (${said}): check ANTHROPIC_API_KEY`, { cause: error });
+      case 402:
+        return new FatalLlmError(`the Anthropic API refused to bill this account (${said}): check the account's billing`, { cause: error });
+      case 403:
+        return new FatalLlmError(
+          `the Anthropic API key is not allowed to do this (${said}): check the key's permissions and workspace, and ANTHROPIC_MODEL`,
+          { cause: error },
+        );
+      case 404:
+        return new FatalLlmError(
+          `the Anthropic API does not know model "${this.model}" or the address (${said}): check ANTHROPIC_MODEL and ANTHROPIC_BASE_URL`,
+          { cause: error },
+        );
+      case 413:
+        return new FatalLlmError(`the Anthropic API found the request too large (${said}): use shorter seeds or fewer num_shots`, {
+          cause: error,
+        });
+      case 429:
+        return new RetryableLlmError(`the Anthropic API rate limit was hit (429) and still held after ${retries}`, { cause: error });
+      case 529:
+        return new RetryableLlmError(`the Anthropic API is overloaded (529) and still was after ${retries}`, { cause: error });
+    }
+    if (status >= 500 || status === 408 || status === 409) {
+      return new RetryableLlmError(`the Anthropic API failed (${said}) after ${retries}`, { cause: error });
+    }
+    // 400, 422 and other client errors: the same request will fail the same way.
+    return new FatalLlmError(
+      `the Anthropic API rejected the request (${said}): check ANTHROPIC_MODEL and the account's limits and billing`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The raw candidates: the submit tool's input when the model called it,
+ * else its text (a model may answer in prose, numbered, or refuse). The
+ * engine's parser copes with either, truncated or not.
+ */
+function candidatesOf(message: Anthropic.Message): unknown {
+  const content: Anthropic.ContentBlock[] = Array.isArray(message.content) ? message.content : [];
+  const toolUses = content.filter((block): block is Anthropic.ToolUseBlock => block.type === 'tool_use');
+  const toolUse = toolUses.find((block) => block.name === SUBMIT_TOOL_NAME) ?? toolUses[0];
+  if (toolUse !== undefined) return toolUse.input;
+  return content
+    .filter((block): block is Anthropic.TextBlock => block.type === 'text')
+    .map((block) => block.text)
+    .join('\n');
+}
+
+/** Input tokens include the cached part of the prompt: prompt caching makes them cheaper, not fewer. */
+function usageOf(message: Anthropic.Message): GenerateBatchResult['usage'] {
+  const usage = message.usage as Partial<Anthropic.Usage> | undefined;
+  const count = (n: number | null | undefined) => (typeof n === 'number' && Number.isFinite(n) ? n : 0);
+  return {
+    inputTokens: count(usage?.input_tokens) + count(usage?.cache_creation_input_tokens) + count(usage?.cache_read_input_tokens),
+    outputTokens: count(usage?.output_tokens),
+  };
+}
+
+/** undici reports "fetch failed" with the real reason in `cause`. */
+function describeCause(cause: Error): string {
+  const inner = cause.cause instanceof Error ? cause.cause.message : '';
+  return inner !== '' && inner !== cause.message ? `${cause.message} (${inner})` : cause.message;
+}
+
+function describeUnknown(error: unknown): { name: string; message: string } {
+  if (typeof error === 'object' && error !== null) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    if (typeof message === 'string') return { name: typeof name === 'string' ? name : '', message };
+  }
+  return { name: '', message: String(error) };
+}

@@ -1,0 +1,20 @@
+import type { Config } from '../config';
+import { AnthropicProvider } from './anthropic';
+import { OfflineGenerator } from './offline';
+import type { LlmProvider } from './provider';
+
+/** The provider the configuration asks for: Anthropic when a key is set, else the offline generator. */
+export function createProvider(llmConfig: Config['llm']): LlmProvider {
+  switch (llmConfig.provider) {
+    case 'anthropic': {
+      const { apiKey, baseURL, model, maxRetries, timeoutMs } = llmConfig;
+      return new AnthropicProvider({ apiKey, baseURL, model, maxRetries, timeoutMs });
+    }
+    case 'offline':
+      return new OfflineGenerator();
+    default: {
+      const unknown: never = llmConfig;
+      throw new Error(`unknown LLM provider: ${JSON.stringify(unknown)}`);
+    }
+  }
+}

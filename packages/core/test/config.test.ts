@@ -1,0 +1,48 @@
+import { ConfigError, DEV_API_KEY, loadConfig } from '@datagen/core';
+
+describe('loadConfig', () => {
+  it('fills in the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      redisUrl: 'redis://127.0.0.1:6379',
+      apiKeys: [DEV_API_KEY],
+      usingDevKey: true,
+      llm: { provider: 'offline' },
+      admin: null,
+      job: { maxInputs: 10_000, retentionHours: 168 },
+    });
+  });
+
+  it('picks Anthropic when a key is set, and honours its base URL and model', () => {
+    const config = loadConfig({ ANTHROPIC_API_KEY: 'sk-test', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9999', ANTHROPIC_MODEL: 'claude-x' });
+    expect(config.llm).toMatchObject({ provider: 'anthropic', apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9999', model: 'claude-x' });
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-test', LLM_PROVIDER: 'offline' }).llm.provider).toBe('offline');
+  });
+
+  it('reads comma-separated API keys', () => {
+    expect(loadConfig({ API_KEYS: ' a, b ,,c ' }).apiKeys).toEqual(['a', 'b', 'c']);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
+    [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY'],
+    [{ JOB_MAX_PARALLEL_BATCHES: '1.5' }, 'JOB_MAX_PARALLEL_BATCHES'],
+    [{ LLM_PROVIDER: 'openai' }, 'LLM_PROVIDER'],
+    [{ LLM_PROVIDER: 'anthropic' }, 'ANTHROPIC_API_KEY'],
+    [{ NODE_ENV: 'production' }, 'API_KEYS'],
+    [{ ADMIN_USER: 'ops' }, 'ADMIN_PASSWORD'],
+    [{ JOB_RETENTION_HOURS: '-1' }, 'JOB_RETENTION_HOURS'],
+    [{ MAX_INPUTS_PER_JOB: '0' }, 'MAX_INPUTS_PER_JOB'],
+  ])('stops with a message naming the variable for %j', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${variable}: `));
+  });
+
+  it('starts in production when keys are given', () => {
+    const config = loadConfig({ NODE_ENV: 'production', API_KEYS: 'k1' });
+    expect(config.usingDevKey).toBe(false);
+  });
+});

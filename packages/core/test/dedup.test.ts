@@ -1,0 +1,192 @@
+import { DedupIndex, seededRandom, type DedupVerdict } from '@datagen/core';
+import { makeSentence, makeVocabulary, mutateSentence } from './helpers/sentences';
+
+const EIGHT = 'Plan a weekend hiking trip through Scottish highlands';
+// The same eight words with the last one changed: ROUGE-L F1 exactly 7/8.
+const EIGHT_CHANGED = 'Plan a weekend hiking trip through Welsh highlands';
+
+describe('DedupIndex: exact duplicates', () => {
+  it('finds the same input modulo case, punctuation and whitespace', () => {
+    const index = new DedupIndex(0.7);
+    const original = 'How do I reset my password?';
+    expect(index.checkAndAdd(original)).toEqual({ kind: 'unique' });
+    for (const variant of ['how do i reset my password', '  HOW do I   reset my password?!  ', 'How do I reset... my password', 'How\tdo\nI reset my password.']) {
+      expect(index.check(variant)).toEqual({ kind: 'exact', of: original });
+    }
+    expect(index.size).toBe(1);
+  });
+
+  it('answers empty for inputs with nothing left after normalising, and keeps none of them', () => {
+    const index = new DedupIndex(0.7);
+    for (const blank of ['', '   ', '?!...', '—']) expect(index.checkAndAdd(blank)).toEqual({ kind: 'empty' });
+    index.add('...');
+    expect(index.size).toBe(0);
+  });
+
+  it('check does not add; checkAndAdd adds only unique inputs', () => {
+    const index = new DedupIndex(0.7);
+    expect(index.check('Write a poem about the sea')).toEqual({ kind: 'unique' });
+    expect(index.check('Write a poem about the sea')).toEqual({ kind: 'unique' });
+    expect(index.size).toBe(0);
+    index.checkAndAdd('Write a poem about the sea');
+    index.checkAndAdd('write a poem about the sea!');
+    expect(index.size).toBe(1);
+  });
+});
+
+describe('DedupIndex: near duplicates', () => {
+  it('finds a near duplicate with its similarity when it reaches the threshold', () => {
+    const index = new DedupIndex(0.875);
+    index.checkAndAdd(EIGHT);
+    expect(index.check(EIGHT_CHANGED)).toEqual({ kind: 'near', of: EIGHT, similarity: 0.875 });
+  });
+
+  it('does not flag a pair just below the threshold', () => {
+    const index = new DedupIndex(0.876);
+    index.checkAndAdd(EIGHT);
+    expect(index.check(EIGHT_CHANGED)).toEqual({ kind: 'unique' });
+  });
+
+  it('reports the most similar of several kept inputs', () => {
+    const index = new DedupIndex(0.7);
+    const far = 'Plan a weekend cycling trip through Welsh valleys';
+    expect(index.checkAndAdd(far).kind).toBe('unique');
+    expect(index.checkAndAdd(EIGHT).kind).toBe('unique'); // 5 of 8 words shared with far: 0.625
+    expect(index.check(EIGHT_CHANGED.replace('hiking', 'cycling'))).toMatchObject({ kind: 'near', of: far });
+    const verdict = index.check(EIGHT_CHANGED);
+    expect(verdict).toEqual({ kind: 'near', of: EIGHT, similarity: 0.875 });
+  });
+
+  it('a near duplicate is not kept, so a third copy is judged against the original', () => {
+    const index = new DedupIndex(0.8);
+    index.checkAndAdd(EIGHT);
+    expect(index.checkAndAdd(EIGHT_CHANGED).kind).toBe('near');
+    expect(index.size).toBe(1);
+    // The same text as the rejected one: not an exact duplicate of it (it was never kept), a near one of the original.
+    expect(index.checkAndAdd('Plan a weekend hiking trip through Welsh highlands!')).toEqual({
+      kind: 'near',
+      of: EIGHT,
+      similarity: 0.875,
+    });
+  });
+
+  it('keeps unrelated inputs as unique', () => {
+    const index = new DedupIndex(0.5);
+    const inputs = [
+      'How do I reset my password?',
+      'Summarise this article about ocean tides in three sentences.',
+      'Translate "good morning, how are you" into Portuguese.',
+      'What is a good name for a ginger cat?',
+      'Write a cover letter for a junior data analyst role at a bank.',
+      'Explain recursion to a ten-year-old using a story.',
+      'My invoice shows a double charge for March; please refund one.',
+      'Suggest a vegetarian dinner for six people that takes under an hour.',
+    ];
+    for (const input of inputs) expect(index.checkAndAdd(input)).toEqual({ kind: 'unique' });
+    expect(index.size).toBe(inputs.length);
+  });
+
+  it('short inputs made only of function words still dedupe', () => {
+    const index = new DedupIndex(0.7);
+    index.checkAndAdd('What is it?');
+    expect(index.check('what is it')).toEqual({ kind: 'exact', of: 'What is it?' });
+    expect(index.check('Where is it?').kind).toBe('unique'); // 2 of 3 words: F1 0.67 < 0.7
+    index.checkAndAdd('what is it that you do');
+    expect(index.check('What is it that we do?')).toEqual({ kind: 'near', of: 'what is it that you do', similarity: expect.closeTo(5 / 6, 12) });
+  });
+});
+
+describe('DedupIndex: seeds added with add count as taken', () => {
+  it('rejects copies and near copies of seeds', () => {
+    const seeds = ['Draft a polite reminder to a tenant about the overdue rent for October', EIGHT];
+    const index = new DedupIndex(0.75);
+    for (const seed of seeds) index.add(seed);
+    expect(index.size).toBe(2);
+    expect(index.check('draft a polite reminder to a tenant about the overdue rent for october!')).toEqual({
+      kind: 'exact',
+      of: seeds[0],
+    });
+    const near = index.check('Draft a polite reminder to a tenant about the overdue rent for November');
+    expect(near).toMatchObject({ kind: 'near', of: seeds[0] });
+    expect((near as Extract<DedupVerdict, { kind: 'near' }>).similarity).toBeCloseTo(12 / 13, 12);
+    expect(index.checkAndAdd(EIGHT_CHANGED)).toMatchObject({ kind: 'near', of: EIGHT });
+  });
+
+  it('add of an exact duplicate does not create a second entry', () => {
+    const index = new DedupIndex(0.75);
+    index.add('Same seed');
+    index.add('same seed!');
+    expect(index.size).toBe(1);
+  });
+});
+
+describe('DedupIndex: recall and false positives on a generated corpus', () => {
+  const random = seededRandom(424242);
+  const vocabulary = makeVocabulary(3000, random);
+  const base = Array.from({ length: 2000 }, () => makeSentence(vocabulary, 12 + Math.floor(random() * 7), random));
+  // 200 near duplicates of earlier sentences, one or two words changed, mixed in after their originals.
+  const planted = new Map<number, { text: string; of: string }>();
+  const stream: Array<{ text: string; plantedOf: string | null }> = [];
+  {
+    let next = 0;
+    const plantAt = new Set<number>();
+    while (plantAt.size < 200) plantAt.add(100 + Math.floor(random() * 1900));
+    for (let i = 0; i < base.length; i++) {
+      stream.push({ text: base[i]!, plantedOf: null });
+      if (plantAt.has(i)) {
+        const of = base[Math.floor(random() * (i + 1))]!;
+        const text = mutateSentence(of, 1 + Math.floor(random() * 2), vocabulary, random);
+        planted.set(next++, { text, of });
+        stream.push({ text, plantedOf: of });
+      }
+    }
+  }
+
+  it('finds at least 95% of the planted near duplicates at threshold 0.7, and few false positives', () => {
+    const index = new DedupIndex(0.7);
+    let found = 0;
+    let falsePositives = 0;
+    for (const item of stream) {
+      const verdict = index.checkAndAdd(item.text);
+      if (item.plantedOf !== null) {
+        if (verdict.kind === 'near' || verdict.kind === 'exact') {
+          found++;
+          expect(verdict.of).toBe(item.plantedOf);
+        }
+      } else if (verdict.kind !== 'unique') {
+        falsePositives++;
+      }
+    }
+    expect(planted.size).toBe(200);
+    expect(found).toBeGreaterThanOrEqual(190);
+    expect(falsePositives).toBeLessThanOrEqual(10); // 0.5% of 2,000 clearly different sentences
+    expect(index.size).toBe(2000 - falsePositives);
+  });
+
+  it('two indexes fed the same items give the same verdicts', () => {
+    const a = new DedupIndex(0.7);
+    const b = new DedupIndex(0.7);
+    const verdictsA = stream.map((item) => a.checkAndAdd(item.text));
+    const verdictsB = stream.map((item) => b.checkAndAdd(item.text));
+    expect(verdictsB).toEqual(verdictsA);
+  });
+
+  it('an index rebuilt with add from the kept items judges new items as the original does', () => {
+    const original = new DedupIndex(0.7);
+    const kept: string[] = [];
+    const half = Math.floor(stream.length / 2);
+    for (const item of stream.slice(0, half)) {
+      if (original.checkAndAdd(item.text).kind === 'unique') kept.push(item.text);
+    }
+    const rebuilt = new DedupIndex(0.7);
+    for (const text of kept) rebuilt.add(text);
+    expect(rebuilt.size).toBe(original.size);
+    const rest = stream.slice(half).map((item) => item.text);
+    // Probes also include copies of the kept items themselves.
+    const probes = [...rest, ...kept.slice(0, 50), ...kept.slice(0, 50).map((t) => mutateSentence(t, 1, vocabulary, random))];
+    const fromOriginal = probes.map((text) => original.checkAndAdd(text));
+    const fromRebuilt = probes.map((text) => rebuilt.checkAndAdd(text));
+    expect(fromRebuilt).toEqual(fromOriginal);
+    expect(fromOriginal.filter((v) => v.kind === 'exact')).toHaveLength(50);
+  });
+});

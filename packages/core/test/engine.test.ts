@@ -1,0 +1,744 @@
+import {
+  FatalLlmError,
+  FIRST_SEEDS_COUNT,
+  MODE_SETTINGS,
+  RetryableLlmError,
+  runGeneration,
+  seededRandom,
+  type EngineJob,
+  type EngineOptions,
+  type EngineOutcome,
+  type GenerateBatchRequest,
+  type GenerateBatchResult,
+  type JobRequest,
+  type JobSink,
+  type LlmProvider,
+  type TokenUsage,
+} from '@datagen/core';
+
+// ---------------------------------------------------------------------------
+// Test doubles of our own interfaces: an in-memory sink and scripted providers.
+
+interface RecordedBatch {
+  accepted: string[];
+  usage: TokenUsage | null;
+  message: string;
+}
+
+class MemorySink implements JobSink {
+  readonly batches: RecordedBatch[] = [];
+  /** Every message, from message() and from recordBatch(), in order. */
+  readonly messages: string[] = [];
+  readonly savedSeeds: string[][] = [];
+  /** Answers recordBatch's cancel flag; consulted after the batch is recorded. */
+  cancelWhen: (sink: MemorySink) => boolean = () => false;
+
+  get accepted(): string[] {
+    return this.batches.flatMap((b) => b.accepted);
+  }
+
+  async recordBatch(batch: RecordedBatch): Promise<{ cancelRequested: boolean }> {
+    this.batches.push({ accepted: [...batch.accepted], usage: batch.usage === null ? null : { ...batch.usage }, message: batch.message });
+    this.messages.push(batch.message);
+    return { cancelRequested: this.cancelWhen(this) };
+  }
+
+  async message(text: string): Promise<void> {
+    this.messages.push(text);
+  }
+
+  async saveGeneratedSeeds(seeds: string[]): Promise<void> {
+    this.savedSeeds.push([...seeds]);
+  }
+
+  /** The usages recorded, without the nulls of calls that threw. */
+  get usages(): TokenUsage[] {
+    return this.batches.flatMap((b) => (b.usage === null ? [] : [b.usage]));
+  }
+}
+
+type Handler = (request: GenerateBatchRequest, call: number) => Promise<GenerateBatchResult> | GenerateBatchResult;
+
+class ScriptedProvider implements LlmProvider {
+  readonly requests: GenerateBatchRequest[] = [];
+  /** The usage of every call that answered (not of calls that threw). */
+  readonly usages: TokenUsage[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Called at the start of every call, before the handler; for invariants checked from inside. */
+  onCall: (request: GenerateBatchRequest, inFlightIncludingThis: number) => void = () => {};
+
+  constructor(
+    private readonly handler: Handler,
+    readonly name = 'scripted test model',
+    readonly isLlm = true,
+  ) {}
+
+  async generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult> {
+    const call = this.requests.length;
+    this.requests.push(request);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    this.onCall(request, this.inFlight);
+    try {
+      const result = await this.handler(request, call);
+      this.usages.push(result.usage);
+      return result;
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Inputs: every fresh(i) shares no word with any other fresh(j) or seed.
+
+const fresh = (i: number) => `alpha${i} bravo${i} charlie${i} delta${i} echo${i} foxtrot${i}`;
+/** A near duplicate: the same six words with the last one changed (ROUGE-L F1 5/6). */
+const nearOf = (text: string) => `${text.split(' ').slice(0, -1).join(' ')} zulu`;
+/** An exact duplicate after normalisation. */
+const shouted = (text: string) => `  ${text.toUpperCase()}!!  `;
+const SEEDS = [0, 1, 2, 3].map((k) => `kilo${k} lima${k} mike${k} november${k} oscar${k} papa${k}`);
+const USAGE = (call: number): TokenUsage => ({ inputTokens: 1000 + call, outputTokens: 10 + call });
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Rejects as an aborted fetch would, once the request's signal aborts; never resolves otherwise. */
+function untilAborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal === undefined) return;
+    const fail = () => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+/** A provider answering every call with `count` new inputs, numbered on from `start`. */
+function freshProvider(options: { start?: number; perCall?: (request: GenerateBatchRequest) => number; wait?: () => Promise<void> } = {}) {
+  let next = options.start ?? 0;
+  return new ScriptedProvider(async (request, call) => {
+    await (options.wait ?? tick)();
+    const n = options.perCall?.(request) ?? request.count;
+    return { candidates: Array.from({ length: n }, () => fresh(next++)), usage: USAGE(call) };
+  });
+}
+
+function jobRequest(overrides: Partial<JobRequest> = {}): JobRequest {
+  return {
+    application_description: 'A test application that answers questions about made-up words.',
+    num_inputs_to_generate: 10,
+    seeds: SEEDS,
+    batch_size: 5,
+    num_shots: 3,
+    exploration_mode: 'BALANCED',
+    ...overrides,
+  };
+}
+
+function job(request: Partial<JobRequest> = {}, rest: Partial<Omit<EngineJob, 'request'>> = {}): EngineJob {
+  return { jobId: 'job-test', request: jobRequest(request), accepted: [], generatedSeeds: null, ...rest };
+}
+
+const OPTIONS: EngineOptions = {
+  maxParallelBatches: 1,
+  maxBarrenBatches: 3,
+  maxFailedCalls: 3,
+  random: seededRandom(1),
+  retryBaseDelayMs: 1,
+  retryMaxDelayMs: 5,
+};
+
+async function run(
+  engineJob: EngineJob,
+  provider: LlmProvider,
+  options: Partial<EngineOptions> = {},
+  sink = new MemorySink(),
+  signal: AbortSignal = new AbortController().signal,
+): Promise<{ outcome: EngineOutcome; sink: MemorySink }> {
+  const outcome = await runGeneration(engineJob, provider, sink, { ...OPTIONS, random: seededRandom(1), ...options }, signal);
+  return { outcome, sink };
+}
+
+const sum = (usages: TokenUsage[]) =>
+  usages.reduce((t, u) => ({ inputTokens: t.inputTokens + u.inputTokens, outputTokens: t.outputTokens + u.outputTokens }), {
+    inputTokens: 0,
+    outputTokens: 0,
+  });
+
+// ---------------------------------------------------------------------------
+
+describe('runGeneration: exactly N', () => {
+  it('accepts exactly N with maxParallelBatches 4, batch_size 10 and N = 7', async () => {
+    const provider = freshProvider();
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 7, batch_size: 10 }), provider, { maxParallelBatches: 4 });
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toEqual([0, 1, 2, 3, 4, 5, 6].map(fresh));
+    expect(provider.requests).toHaveLength(1); // one batch of ten covers seven
+    expect(provider.requests[0]!.count).toBe(10);
+    expect(outcome.message).toMatch(/Done: 7 inputs/);
+  });
+
+  it('never overshoots when a provider answers more than it was asked for, in parallel', async () => {
+    // Four calls of two are in flight for seven inputs; each answers fifteen, all at once.
+    const provider = freshProvider({ perCall: () => 15 });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 7, batch_size: 2 }), provider, {
+      maxParallelBatches: 4,
+      maxBarrenBatches: 1,
+    });
+    expect(provider.requests).toHaveLength(4);
+    expect(sink.accepted).toHaveLength(7);
+    expect(new Set(sink.accepted).size).toBe(7);
+    // Batches cut short by the target are not "barren": the job is done, not stuck.
+    expect(outcome).toEqual({ state: 'DONE', message: expect.stringMatching(/Done: 7 inputs/) });
+  });
+
+  it('a failed answer arriving after the target was reached does not turn DONE into ERROR', async () => {
+    const provider = new ScriptedProvider(async (_, call) => {
+      await tick();
+      return { candidates: call === 0 ? [0, 1, 2, 3, 4].map(fresh) : 'I cannot write these.', usage: USAGE(call) };
+    });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 3, batch_size: 2 }), provider, {
+      maxParallelBatches: 2,
+      maxFailedCalls: 1,
+    });
+    expect(provider.requests).toHaveLength(2);
+    expect(sink.accepted).toEqual([0, 1, 2].map(fresh));
+    expect(outcome.state).toBe('DONE');
+  });
+
+  it('ends DONE with exactly N distinct inputs across sizes, batch sizes and parallelism', async () => {
+    const random = seededRandom(5);
+    for (const n of [1, 3, 7, 13, 25]) {
+      for (const batchSize of [1, 3, 10]) {
+        for (const parallel of [1, 2, 4]) {
+          let next = 0;
+          const provider = new ScriptedProvider(async (request, call) => {
+            await delay(Math.floor(random() * 3));
+            // about a third of what comes back is a repeat of something earlier, or of a seed
+            const candidates = Array.from({ length: request.count }, () =>
+              random() < 0.35 && next > 0 ? (random() < 0.5 ? fresh(Math.floor(random() * next)) : SEEDS[0]!) : fresh(next++),
+            );
+            return { candidates, usage: USAGE(call) };
+          });
+          const { outcome, sink } = await run(job({ num_inputs_to_generate: n, batch_size: batchSize }), provider, {
+            maxParallelBatches: parallel,
+            maxBarrenBatches: 50,
+          });
+          expect({ n, batchSize, parallel, state: outcome.state, accepted: sink.accepted.length }).toEqual({
+            n,
+            batchSize,
+            parallel,
+            state: 'DONE',
+            accepted: n,
+          });
+          expect(new Set(sink.accepted).size).toBe(n);
+          for (const seed of SEEDS) expect(sink.accepted).not.toContain(seed);
+        }
+      }
+    }
+  });
+});
+
+describe('runGeneration: duplicates', () => {
+  it('rejects exact and near duplicates of seeds, of accepted inputs and within a batch, and reports them', async () => {
+    const answers: unknown[][] = [
+      [shouted(SEEDS[0]!), nearOf(SEEDS[1]!), fresh(0), `${fresh(0).toUpperCase()}.`, nearOf(fresh(0)), fresh(1)],
+      [fresh(1), fresh(2), fresh(3), fresh(4)],
+    ];
+    const provider = new ScriptedProvider((_, call) => ({ candidates: answers[call], usage: USAGE(call) }));
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 4, batch_size: 6 }), provider);
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toEqual([fresh(0), fresh(1), fresh(2), fresh(3)]);
+    expect(sink.batches.map((b) => b.message)).toEqual([
+      expect.stringMatching(/^Batch 1: 2 new inputs accepted, 4 rejected as duplicates \(2\/4 done\)/),
+      expect.stringMatching(/^Batch 2: 2 new inputs accepted, 1 rejected as duplicates \(4\/4 done\)/),
+    ]);
+    expect(outcome.message).toMatch(/5 duplicates rejected/);
+  });
+
+  it("uses the mode's near-duplicate threshold", async () => {
+    // 5 of 6 words shared (0.83): a near duplicate in BALANCED (0.75), not in CONSERVATIVE (0.85).
+    for (const [mode, expected] of [
+      ['BALANCED', [fresh(0), fresh(1)]],
+      ['CONSERVATIVE', [fresh(0), nearOf(fresh(0))]],
+    ] as const) {
+      const provider = new ScriptedProvider((_, call) => ({ candidates: [fresh(0), nearOf(fresh(0)), fresh(1)], usage: USAGE(call) }));
+      const { sink } = await run(job({ num_inputs_to_generate: 2, batch_size: 3, exploration_mode: mode }), provider);
+      expect(sink.accepted).toEqual(expected);
+    }
+  });
+
+  it('skips empty candidates without counting them as duplicates', async () => {
+    const provider = new ScriptedProvider((_, call) => ({ candidates: ['', '  ', '1.', fresh(0), '!!!', fresh(1)], usage: USAGE(call) }));
+    const { sink } = await run(job({ num_inputs_to_generate: 2, batch_size: 6 }), provider);
+    expect(sink.accepted).toEqual([fresh(0), fresh(1)]);
+    expect(sink.batches[0]!.message).not.toMatch(/duplicate/);
+  });
+});
+
+describe('runGeneration: calls in flight', () => {
+  it('never has more than maxParallelBatches calls in flight, nor more than the missing inputs need', async () => {
+    const n = 60;
+    const batchSize = 5;
+    const violations: string[] = [];
+    let next = 0;
+    let sink!: MemorySink;
+    const provider = new ScriptedProvider(async (request, call) => {
+      await delay(1 + (call % 3));
+      // every third candidate repeats a seed, so batches come back short and more calls are needed
+      const candidates = Array.from({ length: request.count }, (_, i) => (i % 3 === 2 ? SEEDS[0] : fresh(next++)));
+      return { candidates, usage: USAGE(call) };
+    });
+    provider.onCall = (request, inFlight) => {
+      const remaining = n - sink.accepted.length;
+      if (inFlight > 3) violations.push(`${inFlight} calls in flight`);
+      if ((inFlight - 1) * batchSize >= remaining) violations.push(`${inFlight} calls in flight for ${remaining} missing inputs`);
+      if (request.count !== batchSize) violations.push(`asked for ${request.count}`);
+    };
+    sink = new MemorySink();
+    const { outcome } = await run(job({ num_inputs_to_generate: n, batch_size: batchSize }), provider, { maxParallelBatches: 3, maxBarrenBatches: 50 }, sink);
+    expect(violations).toEqual([]);
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toHaveLength(n);
+    expect(provider.maxInFlight).toBe(3); // the parallelism is really used
+    expect(provider.inFlight).toBe(0);
+  });
+
+  it('starts only as many calls as the target needs: three of five for twelve', async () => {
+    const provider = freshProvider({ wait: () => delay(5) });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 12, batch_size: 5 }), provider, { maxParallelBatches: 4 });
+    expect(outcome.state).toBe('DONE');
+    expect(provider.requests).toHaveLength(3);
+    expect(provider.maxInFlight).toBe(3);
+    expect(sink.accepted).toHaveLength(12);
+  });
+});
+
+describe('runGeneration: restart', () => {
+  const prior = [fresh(100), fresh(101), fresh(102), fresh(103)];
+
+  it('continues to N from the stored inputs and never re-accepts them', async () => {
+    let next = 0;
+    const provider = new ScriptedProvider(async (request, call) => {
+      await tick();
+      // the model repeats the earlier run's inputs, exactly and nearly, among new ones
+      const candidates =
+        call === 0 ? [prior[0], shouted(prior[1]!), nearOf(prior[2]!), fresh(next++), fresh(next++)] : Array.from({ length: request.count }, () => fresh(next++));
+      return { candidates, usage: USAGE(call) };
+    });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 10 }, { accepted: prior }), provider, { maxParallelBatches: 2 });
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toHaveLength(6);
+    expect(sink.accepted).toEqual([0, 1, 2, 3, 4, 5].map(fresh));
+    expect(sink.messages[0]).toMatch(/^Resumed: 4 of 10/);
+    expect(sink.batches[0]!.message).toMatch(/3 rejected as duplicates \(6\/10 done\)/);
+  });
+
+  it('shows stored inputs as examples where the mode asks for generated ones', async () => {
+    const provider = freshProvider();
+    await run(job({ num_inputs_to_generate: 6, num_shots: 4, exploration_mode: 'ADVENTUROUS' }, { accepted: prior }), provider);
+    const shots = provider.requests[0]!.context.shots;
+    expect(shots.filter((s) => prior.includes(s))).toHaveLength(2);
+    expect(shots.filter((s) => SEEDS.includes(s))).toHaveLength(2);
+  });
+
+  it('does nothing more when N inputs are already stored', async () => {
+    const provider = freshProvider();
+    for (const stored of [prior, [...prior, fresh(104), fresh(105)]]) {
+      const { outcome, sink } = await run(job({ num_inputs_to_generate: 4 }, { accepted: stored }), provider);
+      expect(outcome.state).toBe('DONE');
+      expect(sink.batches).toEqual([]);
+    }
+    expect(provider.requests).toHaveLength(0);
+  });
+});
+
+describe('runGeneration: a job given no seeds', () => {
+  const firstSeeds = [0, 1, 2, 3, 4].map((k) => `quebec${k} romeo${k} sierra${k} tango${k} uniform${k} victor${k}`);
+
+  function seedlessProvider() {
+    let next = 0;
+    return new ScriptedProvider(async (request, call) => {
+      await tick();
+      if (request.context.seeds.length === 0) {
+        return { candidates: [...firstSeeds, shouted(firstSeeds[0]!)], usage: USAGE(call) };
+      }
+      // later batches repeat a self-written seed among new inputs
+      return { candidates: [firstSeeds[call % 5], ...Array.from({ length: request.count - 1 }, () => fresh(next++))], usage: USAGE(call) };
+    });
+  }
+
+  it('asks for first seeds, saves them, does not output them, then continues', async () => {
+    const provider = seedlessProvider();
+    const { outcome, sink } = await run(job({ seeds: [], num_inputs_to_generate: 8, batch_size: 4 }), provider, { maxParallelBatches: 2 });
+    expect(outcome.state).toBe('DONE');
+    const first = provider.requests[0]!;
+    expect(first.count).toBe(FIRST_SEEDS_COUNT);
+    expect(first.context.shots).toEqual([]);
+    expect(first.prompt).toMatch(/No example inputs exist yet/);
+    expect(sink.savedSeeds).toEqual([firstSeeds]);
+    for (const request of provider.requests.slice(1)) {
+      expect(request.context.seeds).toEqual(firstSeeds);
+      expect(request.context.shots.length).toBeGreaterThan(0);
+    }
+    expect(sink.accepted).toHaveLength(8);
+    for (const seed of firstSeeds) expect(sink.accepted).not.toContain(seed);
+    expect(sink.messages.join('\n')).toMatch(/No seeds were given/);
+    expect(sink.messages.join('\n')).toMatch(/Wrote 5 first example inputs/);
+  });
+
+  it('does not ask again when seeds written by an earlier run are given', async () => {
+    const provider = seedlessProvider();
+    const { outcome, sink } = await run(
+      job({ seeds: [], num_inputs_to_generate: 8, batch_size: 4 }, { generatedSeeds: firstSeeds }),
+      provider,
+    );
+    expect(outcome.state).toBe('DONE');
+    expect(sink.savedSeeds).toEqual([]);
+    for (const request of provider.requests) {
+      expect(request.context.seeds).toEqual(firstSeeds);
+      expect(request.prompt).not.toMatch(/No example inputs exist yet/);
+    }
+    expect(sink.accepted).toHaveLength(8);
+    for (const seed of firstSeeds) expect(sink.accepted).not.toContain(seed);
+    expect(sink.messages.join('\n')).not.toMatch(/No seeds were given/);
+  });
+
+  it('retries an unusable first-seeds answer, and gives up after maxFailedCalls', async () => {
+    const provider = new ScriptedProvider((_, call) => ({ candidates: "I'm sorry, I can't do that.", usage: USAGE(call) }));
+    const { outcome, sink } = await run(job({ seeds: [] }), provider, { maxFailedCalls: 3 });
+    expect(outcome.state).toBe('ERROR');
+    expect(provider.requests).toHaveLength(3);
+    expect(sink.savedSeeds).toEqual([]);
+    expect(sink.accepted).toEqual([]);
+  });
+});
+
+describe('runGeneration: barren batches', () => {
+  it('ends ERROR after maxBarrenBatches batches without anything new, keeping the partial data', async () => {
+    const provider = new ScriptedProvider((_, call) => ({
+      candidates: call === 0 ? [fresh(0), fresh(1), fresh(2)] : [fresh(0), nearOf(fresh(1)), shouted(fresh(2)), SEEDS[0]],
+      usage: USAGE(call),
+    }));
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 10, batch_size: 4 }), provider, { maxBarrenBatches: 3 });
+    expect(outcome.state).toBe('ERROR');
+    expect(provider.requests).toHaveLength(1 + 3);
+    expect(sink.accepted).toEqual([fresh(0), fresh(1), fresh(2)]);
+    expect(outcome.message).toMatch(/3 batches in a row produced no new inputs/);
+    expect(outcome.message).toMatch(/Kept 3 of 10 inputs/);
+  });
+
+  it('a productive batch resets the count', async () => {
+    // barren, barren, productive, barren, barren, productive ... never three in a row
+    let next = 0;
+    const provider = new ScriptedProvider((_, call) => ({
+      candidates: call % 3 === 2 ? [fresh(next++)] : [SEEDS[0]],
+      usage: USAGE(call),
+    }));
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 4, batch_size: 1 }), provider, { maxBarrenBatches: 3 });
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toHaveLength(4);
+  });
+
+  it('also stops with parallel batches in flight', async () => {
+    const provider = new ScriptedProvider(async (_, call) => {
+      await tick();
+      return { candidates: call === 0 ? [fresh(0)] : [SEEDS[1]], usage: USAGE(call) };
+    });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 50, batch_size: 2 }), provider, {
+      maxParallelBatches: 4,
+      maxBarrenBatches: 5,
+    });
+    expect(outcome.state).toBe('ERROR');
+    expect(outcome.message).toMatch(/produced no new inputs/);
+    expect(sink.accepted).toEqual([fresh(0)]);
+    expect(provider.inFlight).toBe(0);
+  });
+});
+
+describe('runGeneration: failing calls', () => {
+  it('retries a RetryableLlmError and ends DONE when the provider recovers', async () => {
+    let next = 0;
+    const provider = new ScriptedProvider((request, call) => {
+      if (call < 3) throw new RetryableLlmError('rate limited (429)');
+      return { candidates: Array.from({ length: request.count }, () => fresh(next++)), usage: USAGE(call) };
+    });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 5 }), provider, { maxFailedCalls: 4 });
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toHaveLength(5);
+    const failures = sink.messages.filter((m) => /rate limited \(429\)/.test(m));
+    expect(failures).toHaveLength(3);
+    for (const m of failures) expect(m).toMatch(/retrying/);
+  });
+
+  it('treats any other thrown error as retryable too', async () => {
+    let next = 0;
+    const provider = new ScriptedProvider((request, call) => {
+      if (call === 0) throw new TypeError('fetch failed');
+      return { candidates: Array.from({ length: request.count }, () => fresh(next++)), usage: USAGE(call) };
+    });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 5 }), provider);
+    expect(outcome.state).toBe('DONE');
+    expect(sink.messages.join('\n')).toMatch(/fetch failed.*retrying/);
+  });
+
+  it('ends ERROR after maxFailedCalls failures in a row, saying why', async () => {
+    const provider = new ScriptedProvider(() => {
+      throw new RetryableLlmError('overloaded (529)');
+    });
+    const { outcome, sink } = await run(job(), provider, { maxFailedCalls: 4 });
+    expect(outcome.state).toBe('ERROR');
+    expect(provider.requests).toHaveLength(4);
+    expect(outcome.message).toMatch(/4 LLM calls in a row failed/);
+    expect(outcome.message).toMatch(/overloaded \(529\)/);
+    expect(sink.accepted).toEqual([]);
+  });
+
+  it('counts failures in a row only: a success in between resets the count', async () => {
+    let next = 0;
+    const provider = new ScriptedProvider((_, call) => {
+      if (call % 2 === 0) throw new RetryableLlmError('flaky');
+      return { candidates: [fresh(next++)], usage: USAGE(call) };
+    });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 4, batch_size: 1 }), provider, { maxFailedCalls: 2 });
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toHaveLength(4);
+  });
+
+  it('ends ERROR at once on a FatalLlmError, aborting the other calls and keeping what was accepted', async () => {
+    const provider = new ScriptedProvider(async (request, call) => {
+      if (call === 0) return { candidates: [fresh(0), fresh(1)], usage: USAGE(call) };
+      if (call === 1) {
+        await tick();
+        throw new FatalLlmError('invalid x-api-key');
+      }
+      return untilAborted(request.signal);
+    });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 40, batch_size: 5 }), provider, {
+      maxParallelBatches: 4,
+      maxFailedCalls: 100,
+    });
+    expect(outcome.state).toBe('ERROR');
+    expect(outcome.message).toMatch(/invalid x-api-key/);
+    expect(outcome.message).toMatch(/Kept 2 of 40/);
+    expect(sink.accepted).toEqual([fresh(0), fresh(1)]);
+    // no call was started after the fatal one, and every other call was aborted
+    const afterFatal = provider.requests.slice(2);
+    expect(afterFatal.length).toBeGreaterThan(0);
+    for (const request of afterFatal) expect(request.signal?.aborted).toBe(true);
+    expect(provider.requests.length).toBeLessThanOrEqual(1 + 4);
+    expect(provider.inFlight).toBe(0);
+  });
+
+  it('a FatalLlmError with nothing else in flight makes one call only', async () => {
+    const provider = new ScriptedProvider(() => {
+      throw new FatalLlmError('model not found');
+    });
+    const { outcome } = await run(job(), provider, { maxFailedCalls: 100 });
+    expect(provider.requests).toHaveLength(1);
+    expect(outcome).toEqual({ state: 'ERROR', message: expect.stringMatching(/retrying will not help: model not found/) });
+  });
+});
+
+describe('runGeneration: unusable output', () => {
+  it('counts refusals and empty answers as failures, retries them, and never outputs them', async () => {
+    let next = 0;
+    const answers: unknown[] = ["I'm sorry, but I can't help with that.", '', { inputs: [] }, null];
+    const provider = new ScriptedProvider((request, call) => ({
+      candidates: call < answers.length ? answers[call] : Array.from({ length: request.count }, () => fresh(next++)),
+      usage: USAGE(call),
+    }));
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 5 }), provider, { maxFailedCalls: 5 });
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toEqual([0, 1, 2, 3, 4].map(fresh));
+    const unusable = sink.messages.filter((m) => /unusable answer/.test(m));
+    expect(unusable).toHaveLength(4);
+    expect(unusable[0]).toMatch(/refused/);
+    for (const m of unusable) expect(m).toMatch(/retrying/);
+  });
+
+  it('ends ERROR when every answer is unusable', async () => {
+    const provider = new ScriptedProvider((_, call) => ({ candidates: ['', '   '], usage: USAGE(call) }));
+    const { outcome } = await run(job(), provider, { maxFailedCalls: 3 });
+    expect(outcome.state).toBe('ERROR');
+    expect(provider.requests).toHaveLength(3);
+    expect(outcome.message).toMatch(/3 LLM calls in a row failed; the last one: the model returned only empty inputs/);
+  });
+});
+
+describe('runGeneration: cancel', () => {
+  it('cancel through the AbortSignal aborts in-flight calls and ends CANCELLED, keeping accepted data', async () => {
+    const controller = new AbortController();
+    const provider = new ScriptedProvider(async (request, call) => {
+      if (call === 0) return { candidates: [0, 1, 2, 3, 4].map(fresh), usage: USAGE(call) };
+      if (call === 2) setTimeout(() => controller.abort(), 5);
+      return untilAborted(request.signal);
+    });
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 20 }), provider, { maxParallelBatches: 2 }, new MemorySink(), controller.signal);
+    expect(outcome).toEqual({ state: 'CANCELLED', message: 'Cancelled; kept 5 of 20 inputs.' });
+    expect(sink.accepted).toEqual([0, 1, 2, 3, 4].map(fresh));
+    const hanging = provider.requests.slice(1);
+    expect(hanging.length).toBeGreaterThanOrEqual(2);
+    for (const request of hanging) expect(request.signal?.aborted).toBe(true);
+    expect(provider.inFlight).toBe(0);
+    // an aborted call is not reported as a failure
+    expect(sink.messages.join('\n')).not.toMatch(/failed/);
+  });
+
+  it('cancel during a retry pause ends the pause at once', async () => {
+    const controller = new AbortController();
+    const provider = new ScriptedProvider(() => {
+      setTimeout(() => controller.abort(), 5);
+      throw new RetryableLlmError('rate limited');
+    });
+    // a pause this long would outlast the test's timeout if the cancel did not cut it short
+    const { outcome } = await run(job(), provider, { retryBaseDelayMs: 600_000, retryMaxDelayMs: 600_000, maxFailedCalls: 10 }, new MemorySink(), controller.signal);
+    expect(outcome.state).toBe('CANCELLED');
+    expect(provider.requests).toHaveLength(1);
+  });
+
+  it('a signal aborted before the run starts ends CANCELLED without calling the provider', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const provider = freshProvider();
+    const { outcome, sink } = await run(job(), provider, {}, new MemorySink(), controller.signal);
+    expect(outcome.state).toBe('CANCELLED');
+    expect(provider.requests).toHaveLength(0);
+    expect(sink.accepted).toEqual([]);
+  });
+
+  it('cancel answered by recordBatch ends CANCELLED, keeping the batch it came with', async () => {
+    const provider = freshProvider();
+    const sink = new MemorySink();
+    sink.cancelWhen = (s) => s.batches.length >= 2;
+    const { outcome } = await run(job({ num_inputs_to_generate: 30 }), provider, {}, sink);
+    expect(outcome).toEqual({ state: 'CANCELLED', message: 'Cancelled; kept 10 of 30 inputs.' });
+    expect(provider.requests).toHaveLength(2);
+    expect(sink.accepted).toEqual(Array.from({ length: 10 }, (_, i) => fresh(i)));
+  });
+
+  it('cancel answered by recordBatch aborts the other calls in flight', async () => {
+    const provider = new ScriptedProvider(async (request, call) => {
+      if (call === 0) {
+        await delay(5);
+        return { candidates: [fresh(0)], usage: USAGE(call) };
+      }
+      return untilAborted(request.signal);
+    });
+    const sink = new MemorySink();
+    sink.cancelWhen = () => true;
+    const { outcome } = await run(job({ num_inputs_to_generate: 30 }), provider, { maxParallelBatches: 3 }, sink);
+    expect(outcome.state).toBe('CANCELLED');
+    expect(provider.requests).toHaveLength(3);
+    for (const request of provider.requests.slice(1)) expect(request.signal?.aborted).toBe(true);
+    expect(sink.accepted).toEqual([fresh(0)]);
+  });
+
+  it('an answer that arrives after the cancel is not accepted', async () => {
+    const controller = new AbortController();
+    const provider = new ScriptedProvider(async (_, call) => {
+      // a provider that ignores the signal and answers anyway
+      controller.abort();
+      await tick();
+      return { candidates: [fresh(0), fresh(1)], usage: USAGE(call) };
+    });
+    const { outcome, sink } = await run(job(), provider, {}, new MemorySink(), controller.signal);
+    expect(outcome.state).toBe('CANCELLED');
+    expect(sink.accepted).toEqual([]);
+    // its tokens were spent all the same
+    expect(sink.usages).toEqual([USAGE(0)]);
+  });
+});
+
+describe('runGeneration: messages, prompts and usage', () => {
+  it('a provider that is not an LLM makes the job say so', async () => {
+    const provider = new ScriptedProvider((request, call) => ({ candidates: [fresh(call)], usage: USAGE(call) }), 'offline generator', false);
+    const { sink } = await run(job({ num_inputs_to_generate: 2, batch_size: 1 }), provider);
+    expect(sink.messages[0]).toMatch(/with offline generator/);
+    expect(sink.messages.some((m) => /without an LLM/.test(m))).toBe(true);
+  });
+
+  it('an LLM provider is named and not called a non-LLM', async () => {
+    const provider = freshProvider();
+    const { sink } = await run(job({ num_inputs_to_generate: 2 }), provider);
+    expect(sink.messages[0]).toMatch(/^Started: generating 2 inputs in BALANCED mode.*with scripted test model/);
+    expect(sink.messages.some((m) => /without an LLM/.test(m))).toBe(false);
+  });
+
+  it('the usage of every call reaches recordBatch exactly once', async () => {
+    // A seedless job (one call for seeds), a refusal, an error, and parallel batches of which some
+    // answer after the target is reached.
+    const firstSeeds = [0, 1, 2, 3, 4].map((k) => `whiskey${k} xray${k} yankee${k} zebra${k} amber${k} beryl${k}`);
+    let next = 0;
+    const provider = new ScriptedProvider(async (request, call) => {
+      await tick();
+      if (call === 0) return { candidates: firstSeeds, usage: USAGE(call) };
+      if (call === 1) return { candidates: 'I cannot help with this.', usage: USAGE(call) };
+      if (call === 2) throw new RetryableLlmError('timeout');
+      return { candidates: Array.from({ length: request.count + 2 }, () => fresh(next++)), usage: USAGE(call) };
+    });
+    const { outcome, sink } = await run(job({ seeds: [], num_inputs_to_generate: 9, batch_size: 3 }), provider, { maxParallelBatches: 3 });
+    expect(outcome.state).toBe('DONE');
+    expect(provider.usages.length).toBe(provider.requests.length - 1); // all but the call that threw
+    expect([...sink.usages].sort((a, b) => a.inputTokens - b.inputTokens)).toEqual(
+      [...provider.usages].sort((a, b) => a.inputTokens - b.inputTokens),
+    );
+    expect(sum(sink.usages)).toEqual(sum(provider.usages));
+  });
+
+  it('every prompt carries the job: system prompt, shots, count and context', async () => {
+    const description = 'A recipe assistant for people who cook with what is left in the fridge.';
+    const provider = freshProvider();
+    await run(job({ application_description: description, num_inputs_to_generate: 12, batch_size: 4, num_shots: 3, exploration_mode: 'CREATIVE' }), provider, {
+      maxParallelBatches: 2,
+    });
+    const batchNumbers = new Set<number>();
+    for (const request of provider.requests) {
+      expect(request.system).toContain(description);
+      expect(request.system).toContain(MODE_SETTINGS.CREATIVE.directive);
+      expect(request.count).toBe(4);
+      expect(request.context.applicationDescription).toBe(description);
+      expect(request.context.explorationMode).toBe('CREATIVE');
+      expect(request.context.seeds).toEqual(SEEDS);
+      expect(request.context.shots).toHaveLength(3);
+      expect(new Set(request.context.shots).size).toBe(3);
+      for (const shot of request.context.shots) expect(request.prompt).toContain(shot);
+      expect(request.prompt).toContain('Write 4 new inputs');
+      expect(request.signal).toBeInstanceOf(AbortSignal);
+      batchNumbers.add(request.context.batchNumber);
+    }
+    expect(batchNumbers.size).toBe(provider.requests.length);
+  });
+
+  it('temperature starts at the low end of the band and warms within it when batches repeat themselves', async () => {
+    let next = 0;
+    const provider = new ScriptedProvider((_, call) => ({
+      // one new input and three repeats per batch
+      candidates: [fresh(next++), SEEDS[0], SEEDS[1], SEEDS[2]],
+      usage: USAGE(call),
+    }));
+    await run(job({ num_inputs_to_generate: 8, batch_size: 4, exploration_mode: 'BALANCED' }), provider);
+    const temperatures = provider.requests.map((r) => r.temperature);
+    const { min, max } = MODE_SETTINGS.BALANCED.temperature;
+    expect(temperatures[0]).toBe(min);
+    for (let i = 1; i < temperatures.length; i++) expect(temperatures[i]!).toBeGreaterThanOrEqual(temperatures[i - 1]!);
+    for (const t of temperatures) {
+      expect(t).toBeGreaterThanOrEqual(min);
+      expect(t).toBeLessThanOrEqual(max);
+    }
+    expect(temperatures[temperatures.length - 1]).toBe(max);
+  });
+
+  it('is deterministic for a given seededRandom and a deterministic provider', async () => {
+    const once = async () => {
+      const provider = freshProvider();
+      const { sink } = await run(job({ num_inputs_to_generate: 20, batch_size: 3, num_shots: 4, exploration_mode: 'ADVENTUROUS' }), provider);
+      return { prompts: provider.requests.map((r) => r.prompt), accepted: sink.accepted };
+    };
+    const a = await once();
+    const b = await once();
+    expect(b).toEqual(a);
+    expect(new Set(a.prompts).size).toBeGreaterThan(1);
+  });
+});
