@@ -283,7 +283,7 @@ describe('runGeneration: calls in flight', () => {
     const batchSize = 5;
     const violations: string[] = [];
     let next = 0;
-    let sink!: MemorySink;
+    const sink = new MemorySink();
     const provider = new ScriptedProvider(async (request, call) => {
       await delay(1 + (call % 3));
       // every third candidate repeats a seed, so batches come back short and more calls are needed
@@ -296,7 +296,6 @@ describe('runGeneration: calls in flight', () => {
       if ((inFlight - 1) * batchSize >= remaining) violations.push(`${inFlight} calls in flight for ${remaining} missing inputs`);
       if (request.count !== batchSize) violations.push(`asked for ${request.count}`);
     };
-    sink = new MemorySink();
     const { outcome } = await run(job({ num_inputs_to_generate: n, batch_size: batchSize }), provider, { maxParallelBatches: 3, maxBarrenBatches: 50 }, sink);
     expect(violations).toEqual([]);
     expect(outcome.state).toBe('DONE');

@@ -221,7 +221,7 @@ function main(): void {
   if (naiveDecisions === null) {
     // Too slow here: measure the naive filter on the first 5,000 items too, and compare there.
     const half = { items: small.items.slice(0, 5_000), planted: small.planted.slice(0, 5_000), plantedCount: small.planted.slice(0, 5_000).filter(Boolean).length };
-    const naiveHalf = runNaive(half.items, NAIVE_BUDGET_S * 2);
+    const naiveHalf = runNaive(half.items, NAIVE_BUDGET_S);
     const indexHalf = runIndex(half.items);
     rows.push({ size: 5_000, method: 'naive ROUGE-L (Self-Instruct)', run: naiveHalf, corpus: half, reference: null });
     rows.push({ size: 5_000, method: 'DedupIndex (MinHash-LSH + ROUGE-L)', run: indexHalf, corpus: half, reference: naiveHalf.rejected });

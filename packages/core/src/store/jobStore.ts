@@ -188,11 +188,19 @@ export class JobStore {
   }
 
   async addMessage(jobId: string, text: string): Promise<void> {
-    await this.redis.xadd(this.keys(jobId).messages, 'MAXLEN', '~', MAX_MESSAGES, '*', 'm', text);
+    const { messages } = this.keys(jobId);
+    // Every write renews the TTL, so no key of a job outlives the others.
+    await this.redis
+      .multi()
+      .xadd(messages, 'MAXLEN', '~', MAX_MESSAGES, '*', 'm', text)
+      .pexpire(messages, this.retentionMs)
+      .exec()
+      .then(throwOnPipelineError);
   }
 
   async saveGeneratedSeeds(jobId: string, seeds: string[]): Promise<void> {
-    await this.redis.hset(this.keys(jobId).meta, 'generated_seeds', JSON.stringify(seeds));
+    const { meta } = this.keys(jobId);
+    await this.redis.multi().hset(meta, 'generated_seeds', JSON.stringify(seeds)).pexpire(meta, this.retentionMs).exec().then(throwOnPipelineError);
   }
 
   /** Ends the job with its terminal state, once: a second call changes nothing and answers false. */
@@ -215,7 +223,8 @@ export class JobStore {
 
   /** Flags the job cancelled and tells the workers at once. */
   async requestCancel(jobId: string): Promise<void> {
-    await this.redis.hset(this.keys(jobId).meta, 'cancel_requested', '1');
+    const { meta } = this.keys(jobId);
+    await this.redis.multi().hset(meta, 'cancel_requested', '1').pexpire(meta, this.retentionMs).exec().then(throwOnPipelineError);
     await this.redis.publish(cancelChannel(this.prefix), jobId);
   }
 }

@@ -1,0 +1,104 @@
+import { AnthropicProvider, createProvider, loadConfig, OfflineGenerator } from '@datagen/core';
+import { startFakeAnthropic, type FakeAnthropic } from '../../../packages/core/src/testing/fakeAnthropic';
+import { KEY_A, startStack, waitFor, type TestStack } from '../../../test/support/stack';
+
+/**
+ * Whole jobs through the real providers: the real Anthropic SDK over HTTP
+ * against the local fake Messages API, and the offline generator.
+ */
+let stack: TestStack | undefined;
+let fake: FakeAnthropic | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+  await fake?.close();
+  fake = undefined;
+});
+
+async function runJob(body: Record<string, unknown>) {
+  const post = await fetch(`${stack!.url}/v1/data/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
+    body: JSON.stringify({ application_description: "Write a children's story communicating a simple life lesson.", ...body }),
+  });
+  const { job_id } = (await post.json()) as { job_id: string };
+  return waitFor(
+    async () => {
+      const res = await fetch(`${stack!.url}/v1/data/generate/${job_id}`, { headers: { 'x-api-key': KEY_A } });
+      const status = (await res.json()) as any;
+      return ['DONE', 'ERROR', 'CANCELLED'].includes(status.state) ? status : null;
+    },
+    25_000,
+    'the job to end',
+  );
+}
+
+const anthropic = (url: string, apiKey = 'test-key') =>
+  new AnthropicProvider({ apiKey, baseURL: url, model: 'claude-test', maxRetries: 2, timeoutMs: 5_000 });
+
+it('runs a job on the Anthropic provider over HTTP, with structured output and usage', async () => {
+  fake = await startFakeAnthropic({ apiKey: 'test-key', latencyMs: 20 });
+  stack = await startStack({ provider: anthropic(fake.url) });
+  const done = await runJob({ num_inputs_to_generate: 30, seeds: ['Tell me a story about a kind fox.'], batch_size: 10 });
+  expect(done.state).toBe('DONE');
+  expect(done.data).toHaveLength(30);
+  expect(new Set(done.data).size).toBe(30);
+  const first = fake.requests[0]!;
+  expect(first.body).toMatchObject({ model: 'claude-test', tool_choice: { type: 'tool', name: 'submit_inputs' } });
+  expect(JSON.stringify(first.body.system)).toContain('simple life lesson');
+  expect(first.prompt).toContain('Tell me a story about a kind fox.');
+  expect(done.usage.llm_calls).toBe(fake.stats.messages);
+  expect(done.usage.output_tokens).toBeGreaterThan(0);
+  expect(done.detailed_status.join('\n')).toContain('anthropic (claude-test)');
+});
+
+it('retries rate limits, overloads and unusable answers, and still ends with exactly N', async () => {
+  fake = await startFakeAnthropic({
+    faults: ['rate_limit', 'overloaded', 'refusal', 'numbered_text', 'truncated', 'empty_tool_input', 'server_error'],
+  });
+  stack = await startStack({ provider: anthropic(fake.url), env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
+  const done = await runJob({ num_inputs_to_generate: 25, seeds: ['Tell me a story about a kind fox.'] });
+  expect(done.state).toBe('DONE');
+  expect(done.data).toHaveLength(25);
+  expect(new Set(done.data).size).toBe(25);
+  const messages = done.detailed_status.join('\n');
+  expect(messages).toMatch(/unusable answer \(the model refused to write inputs\); retrying/);
+  expect(fake.stats.faults.rate_limit + fake.stats.faults.overloaded).toBe(2);
+});
+
+it('ends ERROR at once, with a message for the operator, when the API rejects the key', async () => {
+  fake = await startFakeAnthropic({ apiKey: 'the-right-key' });
+  stack = await startStack({ provider: anthropic(fake.url, 'a-wrong-key') });
+  const ended = await runJob({ num_inputs_to_generate: 10, seeds: ['Tell me a story about a kind fox.'] });
+  expect(ended.state).toBe('ERROR');
+  expect(ended.data).toEqual([]);
+  expect(ended.detailed_status.at(-1)).toMatch(/ANTHROPIC_API_KEY/);
+  expect(fake.stats.calls).toBeLessThanOrEqual(2); // no retry storm for a bad key
+});
+
+it('runs a seedless job on Anthropic: first seeds, then the inputs', async () => {
+  fake = await startFakeAnthropic();
+  stack = await startStack({ provider: anthropic(fake.url) });
+  const done = await runJob({ num_inputs_to_generate: 8, seeds: [] });
+  expect(done.state).toBe('DONE');
+  expect(done.data).toHaveLength(8);
+  expect(fake.requests[0]!.prompt).toMatch(/No example inputs exist yet/);
+  expect(done.detailed_status.some((m: string) => m.startsWith('No seeds were given'))).toBe(true);
+});
+
+it('runs a job on the offline generator, which says it is not an LLM', async () => {
+  stack = await startStack({ provider: new OfflineGenerator() });
+  const done = await runJob({
+    num_inputs_to_generate: 40,
+    exploration_mode: 'CREATIVE',
+    seeds: ['Write a story about a brave little turtle who learns to share.', 'Tell me a bedtime story about a dragon who is afraid of the dark.'],
+  });
+  expect(done.state).toBe('DONE');
+  expect(done.data).toHaveLength(40);
+  expect(done.detailed_status.join('\n')).toMatch(/without an LLM/);
+});
+
+it('chooses the provider from the configuration', () => {
+  expect(createProvider(loadConfig({}).llm)).toBeInstanceOf(OfflineGenerator);
+  expect(createProvider(loadConfig({ ANTHROPIC_API_KEY: 'k' }).llm)).toBeInstanceOf(AnthropicProvider);
+});
