@@ -224,3 +224,14 @@ function junk(random: Random, depth: number): unknown {
   for (let i = 0; i < n; i++) object[keys[Math.floor(random() * keys.length)]!] = junk(random, depth + 1);
   return object;
 }
+
+describe('framing lines around a text list', () => {
+  it('drops the preamble and keeps the inputs', () => {
+    const parsed = parseBatch('Sure! Here are 3 new inputs:\n1. First one\n2. Second one\n3. Third one');
+    expect(parsed.inputs).toEqual(['First one', 'Second one', 'Third one']);
+  });
+
+  it('keeps an input that merely ends with a colon', () => {
+    expect(parseBatch('Write a poem with this title:\nList three fruits').inputs).toEqual(['Write a poem with this title:', 'List three fruits']);
+  });
+});

@@ -16,10 +16,26 @@ export type DedupVerdict =
   | { kind: 'exact'; of: string }
   | { kind: 'near'; of: string; similarity: number };
 
-/** LSH shape: BANDS bands of ROWS min-hashes each. A pair with shingle Jaccard J becomes a candidate with probability 1-(1-J^ROWS)^BANDS: 0.80 at J=0.4, 0.96 at 0.5, 0.997 at 0.6. */
-const ROWS = 3;
-const BANDS = 24;
-const NUM_HASHES = ROWS * BANDS;
+/**
+ * LSH shape: `bands` bands of `rows` min-hashes each, out of NUM_HASHES. A
+ * pair with shingle Jaccard J becomes a candidate with probability
+ * 1-(1-J^rows)^bands. A low ROUGE-L threshold lets pairs with little shingle
+ * overlap count as near duplicates, so it gets wider bands:
+ * - 3 rows x 24 bands (threshold >= 0.7): 0.80 at J=0.4, 0.96 at 0.5, 0.997 at 0.6;
+ * - 2 rows x 36 bands (below 0.7): 0.97 at J=0.3, 0.999 at 0.4, at the cost of more candidates to verify.
+ */
+const NUM_HASHES = 72;
+
+/**
+ * The most candidates one check verifies with ROUGE-L, likeliest first. Keeps
+ * a check's cost bounded when many inputs share a template; a real near
+ * duplicate shares most bands and is verified among the first.
+ */
+const MAX_VERIFIED = 200;
+
+function lshShape(threshold: number): { rows: number; bands: number } {
+  return threshold >= 0.7 ? { rows: 3, bands: 24 } : { rows: 2, bands: 36 };
+}
 
 /** Fixed per-hash seeds, so an index rebuilt after a restart buckets exactly as before. */
 const HASH_SEEDS: Uint32Array = (() => {
@@ -40,13 +56,20 @@ interface Entry {
 export class DedupIndex {
   private readonly exact = new Map<string, number>();
   private readonly entries: Entry[] = [];
-  private readonly bands: Map<number, number[]>[] = Array.from({ length: BANDS }, () => new Map());
+  private readonly rows: number;
+  private readonly bands: Map<number, number[]>[];
   private readonly tokenIds = new Map<string, number>();
   /** Per-entry stamp of the last check that verified it, so an entry found in several bands is verified once. */
   private seenStamp = new Int32Array(1024);
+  /** Per-entry count of the bands it shares with the input being checked. */
+  private bandHits = new Int32Array(1024);
   private stamp = 0;
 
-  constructor(readonly nearThreshold: number) {}
+  constructor(readonly nearThreshold: number) {
+    const shape = lshShape(nearThreshold);
+    this.rows = shape.rows;
+    this.bands = Array.from({ length: shape.bands }, () => new Map());
+  }
 
   get size(): number {
     return this.entries.length;
@@ -79,23 +102,32 @@ export class DedupIndex {
     const exactIndex = this.exact.get(p.normalized);
     if (exactIndex !== undefined) return { kind: 'exact', of: this.entries[exactIndex]!.text };
 
+    // Gather the candidates and how many bands each shares with the input:
+    // true near duplicates share many, chance collisions one or two.
     this.stamp++;
-    let best: { index: number; similarity: number } | null = null;
-    for (let band = 0; band < BANDS; band++) {
+    const candidates: number[] = [];
+    for (let band = 0; band < this.bands.length; band++) {
       const bucket = this.bands[band]!.get(p.bandKeys[band]!);
       if (bucket === undefined) continue;
       for (const index of bucket) {
-        if (this.seenStamp[index] === this.stamp) continue;
-        this.seenStamp[index] = this.stamp;
-        const other = this.entries[index]!.tokens;
-        if (rougeLUpperBound(p.tokens.length, other.length) < this.nearThreshold) continue;
-        const similarity = rougeLF1(p.tokens, other);
-        if (similarity >= this.nearThreshold && (best === null || similarity > best.similarity)) {
-          best = { index, similarity };
+        if (this.seenStamp[index] !== this.stamp) {
+          this.seenStamp[index] = this.stamp;
+          this.bandHits[index] = 0;
+          candidates.push(index);
         }
+        this.bandHits[index]!++;
       }
     }
-    if (best !== null) return { kind: 'near', of: this.entries[best.index]!.text, similarity: best.similarity };
+    // Verify the likeliest first, a bounded number of them, and stop at the first match.
+    if (candidates.length > MAX_VERIFIED) candidates.sort((a, b) => this.bandHits[b]! - this.bandHits[a]!);
+    const verified = Math.min(candidates.length, MAX_VERIFIED);
+    for (let i = 0; i < verified; i++) {
+      const index = candidates[i]!;
+      const other = this.entries[index]!.tokens;
+      if (rougeLUpperBound(p.tokens.length, other.length) < this.nearThreshold) continue;
+      const similarity = rougeLF1(p.tokens, other);
+      if (similarity >= this.nearThreshold) return { kind: 'near', of: this.entries[index]!.text, similarity };
+    }
     return { kind: 'unique' };
   }
 
@@ -104,11 +136,10 @@ export class DedupIndex {
     this.entries.push({ text, tokens: p.tokens });
     this.exact.set(p.normalized, index);
     if (this.seenStamp.length <= index) {
-      const grown = new Int32Array(this.seenStamp.length * 2);
-      grown.set(this.seenStamp);
-      this.seenStamp = grown;
+      this.seenStamp = grow(this.seenStamp);
+      this.bandHits = grow(this.bandHits);
     }
-    for (let band = 0; band < BANDS; band++) {
+    for (let band = 0; band < this.bands.length; band++) {
       const buckets = this.bands[band]!;
       const key = p.bandKeys[band]!;
       const bucket = buckets.get(key);
@@ -123,7 +154,7 @@ export class DedupIndex {
     const words = normalized.split(' ');
     const tokens = new Int32Array(words.length);
     for (let i = 0; i < words.length; i++) tokens[i] = this.tokenId(words[i]!);
-    return { normalized, tokens, bandKeys: bandKeys(shingles(words)) };
+    return { normalized, tokens, bandKeys: bandKeys(shingles(words), this.rows, this.bands.length) };
   }
 
   private tokenId(word: string): number {
@@ -142,16 +173,21 @@ interface Prepared {
   bandKeys: Uint32Array;
 }
 
-/** The MinHash shingles of an input: its distinct content words (function words only when it has nothing else). */
+/**
+ * The MinHash shingles of an input: its distinct content words, and its word
+ * bigrams. The bigrams carry structure ("a story", "who is"), so two inputs
+ * that share a template but not their content words still meet in a bucket:
+ * ROUGE-L counts every word, and so must the candidate search.
+ */
 function shingles(words: string[]): Set<number> {
-  const content = words.filter((w) => !STOPWORDS.has(w));
-  const chosen = content.length >= 2 ? content : words;
   const set = new Set<number>();
-  for (const word of chosen) set.add(hashString(word));
+  for (const word of words) if (!STOPWORDS.has(word)) set.add(hashString(word));
+  for (let i = 1; i < words.length; i++) set.add(hashString(`${words[i - 1]} ${words[i]}`));
+  if (set.size === 0) for (const word of words) set.add(hashString(word));
   return set;
 }
 
-function bandKeys(shingleHashes: Set<number>): Uint32Array {
+function bandKeys(shingleHashes: Set<number>, rows: number, bands: number): Uint32Array {
   const signature = new Uint32Array(NUM_HASHES).fill(0xffffffff);
   for (const h of shingleHashes) {
     for (let i = 0; i < NUM_HASHES; i++) {
@@ -159,13 +195,19 @@ function bandKeys(shingleHashes: Set<number>): Uint32Array {
       if (v < signature[i]!) signature[i] = v;
     }
   }
-  const keys = new Uint32Array(BANDS);
-  for (let band = 0; band < BANDS; band++) {
+  const keys = new Uint32Array(bands);
+  for (let band = 0; band < bands; band++) {
     let key = band + 1;
-    for (let r = 0; r < ROWS; r++) key = fmix32(key ^ signature[band * ROWS + r]!) + r;
+    for (let r = 0; r < rows; r++) key = fmix32(key ^ signature[band * rows + r]!) + r;
     keys[band] = key >>> 0;
   }
   return keys;
+}
+
+function grow(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(array.length * 2);
+  grown.set(array);
+  return grown;
 }
 
 /** FNV-1a over UTF-16 code units. */

@@ -18,6 +18,9 @@ const LEADING_MARKER = /^\s*(?:(?:\d{1,3}|[a-zA-Z])[.):]|[-*•·]|#{1,6}|(?:inp
 const REFUSAL =
   /^\s*(?:i['’]?m sorry|i am sorry|i can(?:no|['’])t|i cannot|i won['’]?t|i will not|sorry,|as an ai\b|i['’]?m (?:not able|unable)|i am (?:not able|unable))/i;
 
+/** A model's own framing line around a text list ("Here are 5 new inputs:"), not an input. */
+const PREAMBLE = /^\s*(?:sure|certainly|of course|okay|ok|here (?:are|is)|here's|below (?:are|is))\b.{0,80}:\s*$/i;
+
 export function parseBatch(candidates: unknown): ParsedBatch {
   // A plain-text answer that opens with a refusal is a refusal, not a list of inputs.
   // (Inside a structured list, "I can't log in" is a valid user input and is kept.)
@@ -102,7 +105,7 @@ function stringsFromText(text: string, depth: number): string[] | null {
       return salvageTruncatedJson(unfenced);
     }
   }
-  return unfenced.split(/\r?\n/).filter((line) => line.trim() !== '');
+  return unfenced.split(/\r?\n/).filter((line) => line.trim() !== '' && !PREAMBLE.test(line));
 }
 
 /** Recovers the complete string literals of a JSON array cut off mid-way. */

@@ -81,7 +81,7 @@ interface Style {
   template: number;
   /** Chance of a short constraint inside the request (", in under 100 words"). */
   inline: number;
-  /** Constraint sentences after the request: [fewest, most]. */
+  /** Constraint sentences, usually after the request: [fewest, most]. */
   constraints: [number, number];
   /** Chance of a sentence of user context before the request. */
   persona: number;
@@ -94,26 +94,55 @@ interface Style {
   /** Chance of a very short, terse request, and of a casual one with typos. */
   terse: number;
   casual: number;
+  /** Chance that a constraint comes before the request instead of after it. */
+  constraintFirst: number;
 }
 
 const STYLES: Record<ExplorationMode, Style> = {
   CONSERVATIVE: {
     swaps: [1, 2], recombine: 0, template: 0, inline: 0.25, constraints: [0, 0],
-    persona: 0, twist: 0, demanding: 0, long: 0, terse: 0, casual: 0,
+    persona: 0, twist: 0, demanding: 0, long: 0, terse: 0, casual: 0, constraintFirst: 0,
   },
   BALANCED: {
     swaps: [1, 3], recombine: 0.3, template: 0.1, inline: 0.25, constraints: [0, 1],
-    persona: 0.25, twist: 0, demanding: 0, long: 0, terse: 0, casual: 0,
+    persona: 0.25, twist: 0, demanding: 0, long: 0, terse: 0, casual: 0, constraintFirst: 0.05,
   },
   CREATIVE: {
     swaps: [2, 4], recombine: 0.5, template: 0.2, inline: 0.3, constraints: [1, 2],
-    persona: 0.45, twist: 0.2, demanding: 0.05, long: 0.1, terse: 0, casual: 0,
+    persona: 0.45, twist: 0.2, demanding: 0.05, long: 0.1, terse: 0, casual: 0, constraintFirst: 0.15,
   },
   ADVENTUROUS: {
-    swaps: [2, 5], recombine: 0.5, template: 0.2, inline: 0.2, constraints: [0, 3],
-    persona: 0.5, twist: 0.55, demanding: 0.35, long: 0.25, terse: 0.12, casual: 0.12,
+    swaps: [2, 5], recombine: 0.6, template: 0.3, inline: 0.2, constraints: [0, 2],
+    persona: 0.4, twist: 0.6, demanding: 0.35, long: 0.2, terse: 0.2, casual: 0.12, constraintFirst: 0.3,
   },
 };
+
+const NEXT_MODE: Record<ExplorationMode, ExplorationMode> = {
+  CONSERVATIVE: 'BALANCED',
+  BALANCED: 'CREATIVE',
+  CREATIVE: 'ADVENTUROUS',
+  ADVENTUROUS: 'ADVENTUROUS',
+};
+
+/** `from` moved a share `t` (0..1) of the way to `to`. */
+function blendStyles(from: Style, to: Style, t: number): Style {
+  const mix = (a: number, b: number) => a + (b - a) * t;
+  const mixRange = (a: [number, number], b: [number, number]): [number, number] => [Math.round(mix(a[0], b[0])), Math.round(mix(a[1], b[1]))];
+  return {
+    swaps: mixRange(from.swaps, to.swaps),
+    recombine: mix(from.recombine, to.recombine),
+    template: mix(from.template, to.template),
+    inline: mix(from.inline, to.inline),
+    constraints: mixRange(from.constraints, to.constraints),
+    persona: mix(from.persona, to.persona),
+    twist: mix(from.twist, to.twist),
+    demanding: mix(from.demanding, to.demanding),
+    long: mix(from.long, to.long),
+    terse: mix(from.terse, to.terse),
+    casual: mix(from.casual, to.casual),
+    constraintFirst: mix(from.constraintFirst, to.constraintFirst),
+  };
+}
 
 /** Attempts per candidate before it is returned as it is (the engine then judges it). */
 const MAX_ATTEMPTS = 8;
@@ -144,19 +173,21 @@ class BatchWriter {
   private readonly taken: Int32Array[] = [];
 
   constructor(
-    private readonly context: BatchContext,
+    context: BatchContext,
     temperature: number,
     private readonly random: Random,
   ) {
     const mode = MODE_SETTINGS[context.explorationMode];
-    this.style = STYLES[context.explorationMode];
     this.limit = mode.nearDuplicateThreshold - SIMILARITY_MARGIN;
     const band = mode.temperature.max - mode.temperature.min;
     const heat = band > 0 ? clamp01((temperature - mode.temperature.min) / band) : 0;
     this.reach = heat + Math.log2(1 + Math.max(0, context.batchNumber) / 200);
+    // When the space near the examples runs out, edit more like the next mode up.
+    this.style = blendStyles(STYLES[context.explorationMode], STYLES[NEXT_MODE[context.explorationMode]], Math.min(1, this.reach / 2));
 
     const shots = context.shots.length > 0 ? context.shots : context.seeds;
-    this.kit = KITS[detectKit(context.applicationDescription, shots)];
+    // From the job's own words only: generated shots carry framing ("Put it all in a table.") that would mislead it.
+    this.kit = KITS[detectKit(context.applicationDescription, context.seeds)];
     const examples = shots.map((text) => toExample(text, this.kit));
     // Terse or casual inputs make poor bases: use them only when there is nothing else.
     const wellFormed = examples.filter((e) => e.wellFormed);
@@ -168,15 +199,15 @@ class BatchWriter {
 
   /** One candidate that is neither a copy nor a near copy of what it knows. */
   next(): string {
-    let best: { text: string; similarity: number } | null = null;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    let best: { text: string; tokens: Int32Array; similarity: number } = { text: '', tokens: new Int32Array(0), similarity: Infinity };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && best.similarity >= this.limit; attempt++) {
       const text = this.examples.length === 0 ? this.firstSeed(attempt) : this.newInput(attempt);
-      const similarity = this.closest(this.ids(text));
-      if (best === null || similarity < best.similarity) best = { text, similarity };
-      if (similarity < this.limit) break;
+      const tokens = this.ids(text);
+      const similarity = this.closest(tokens);
+      if (similarity < best.similarity) best = { text, tokens, similarity };
     }
-    this.taken.push(this.ids(best!.text));
-    return best!.text;
+    this.taken.push(best.tokens);
+    return best.text;
   }
 
   /** A first seed for a job given none: a template filled from the description. */
@@ -190,7 +221,7 @@ class BatchWriter {
   private newInput(attempt: number): string {
     const s = this.style;
     const r = this.random;
-    const boost = attempt / 2 + this.reach * r();
+    const boost = attempt / 2 + (this.reach * r()) / 2;
     const chance = (p: number) => p > 0 && r() < Math.min(1, p * (1 + boost * 0.5));
 
     let request: string;
@@ -215,7 +246,9 @@ class BatchWriter {
     let constraints = randomInt(s.constraints[0], s.constraints[1], r) + (long ? 2 : 0);
     // An example with few details to swap can only change by what is added to it.
     if (attempt > 3) constraints += 1;
-    after.push(...sampleDistinct(this.kit.constraints, constraints, r));
+    for (const constraint of sampleDistinct(this.kit.constraints, constraints, r)) {
+      (chance(s.constraintFirst) ? before : after).push(constraint);
+    }
     if (chance(s.twist)) after.push(pick(r() < 0.5 ? this.kit.twists : GENERIC.twists, r));
     if (chance(s.demanding)) (r() < 0.5 ? before : after).push(pick(GENERIC.demanding, r));
     if (long) {
@@ -241,11 +274,12 @@ class BatchWriter {
     if (slots.length === 0 || count <= 0) return text;
     const chosen = sampleDistinct(slots, count, this.random).sort((a, b) => b.start - a.start);
     let out = text;
-    const used = new Set(slots.map((slot) => slot.member.toLowerCase()));
+    // Never the same detail twice in one input ("a fox and a fox").
+    const used = new Set(slots.map((slot) => baseForm(slot.member).toLowerCase()));
     for (const slot of chosen) {
       const replacement = this.replacementFor(slot, used);
       if (replacement === null) continue;
-      used.add(replacement.toLowerCase());
+      used.add(baseForm(replacement).toLowerCase());
       const original = out.slice(slot.start, slot.end);
       const inflected = slot.kind === NUMBER_CLASS ? replacement : inflect(replacement, slot.plural);
       // A capital that came from the sentence position carries over; one that belongs to the word ("JSON object") does not.
@@ -413,7 +447,7 @@ const WORD_CLASSES: WordClass[] = [
     members: list(
       // Only places that read well after "in a".
       'forest, castle, village, jungle, desert, garden, pond, school, library|libraries, playground, meadow, cave, zoo, bakery|bakeries, ' +
-        'swamp, lighthouse, treehouse, museum, train station, space station, market, toy shop, hospital, tent, big city|big cities',
+        'swamp, lighthouse, treehouse, museum, train station, space station, market, toy shop, hospital, tent',
     ),
   },
   {
@@ -446,7 +480,7 @@ const WORD_CLASSES: WordClass[] = [
   {
     name: 'amount', kits: DATA,
     members: list(
-      'revenue, profit, gross margin, average order value, net income, sales, total spend, marketing spend, customer lifetime value, ' +
+      'revenue, profit, gross margin, average order value, net income, sales, customer spend, marketing spend, customer lifetime value, ' +
         'recurring revenue, shipping cost, operating cost, discount amount',
     ),
   },
@@ -656,35 +690,33 @@ function otherNumber(text: string, random: Random): string {
 }
 
 // ---------------------------------------------------------------------------
-// Recombination: head of one request + tail of another, at pivots of the same kind.
+// Recombination: head of one request + tail of another, at the same pivot word.
 // Only "about ..." and relative clauses: they split a request where its parts are
-// whole (what it is about, what happens to it). Prepositions split it anywhere.
+// whole (what it is about, what happens to it). Prepositions split it anywhere,
+// and different relative words attach to different things ("a fox who" / "a story where").
 
-const PIVOTS: ReadonlyMap<string, string> = new Map([
-  ...list('about, featuring, involving').map((w) => [w, 'topic'] as const),
-  ...list('who, that, where, whose').map((w) => [w, 'clause'] as const),
-]);
+const PIVOTS: ReadonlySet<string> = new Set(list('about, featuring, who, that, where, whose'));
 
-/** Each kind of pivot's first position in a one-sentence text (after its first two words). */
+/** Each pivot word's first position in a one-sentence text (after its first two words). */
 function pivotsOf(text: string): Map<string, number> {
   const found = new Map<string, number>();
   if (/[.?!]\s+\S/.test(text)) return found; // several sentences: no clean place to cut
   const words = splitWords(text);
   for (let i = 2; i < words.length; i++) {
-    const kind = PIVOTS.get(words[i]!.text.toLowerCase());
-    if (kind !== undefined && !found.has(kind)) found.set(kind, words[i]!.start);
+    const word = words[i]!.text.toLowerCase();
+    if (PIVOTS.has(word) && !found.has(word)) found.set(word, words[i]!.start);
   }
   return found;
 }
 
-/** `head`'s words up to a pivot, then `tail`'s from the same kind of pivot; null when they share none. */
+/** `head`'s words up to a pivot, then `tail`'s from the same pivot; null when they share none. */
 function splice(head: string, tail: string, random: Random): string | null {
   const headPivots = pivotsOf(head);
   const tailPivots = pivotsOf(tail);
-  const shared = [...headPivots.keys()].filter((kind) => tailPivots.has(kind));
+  const shared = [...headPivots.keys()].filter((pivot) => tailPivots.has(pivot));
   if (shared.length === 0) return null;
-  const kind = pick(shared, random);
-  const joined = `${head.slice(0, headPivots.get(kind)!).trimEnd()} ${tail.slice(tailPivots.get(kind)!)}`;
+  const pivot = pick(shared, random);
+  const joined = `${head.slice(0, headPivots.get(pivot)!).trimEnd()} ${tail.slice(tailPivots.get(pivot)!)}`;
   // The sentence keeps the mood of its head: a question stays a question.
   const isQuestion = /^(which|what|how|who|when|where|why|can|could|is|are|do|does|did|should|would|will)\b/i.test(head);
   return joined.replace(/[.?!]*\s*$/, isQuestion ? '?' : '.');
@@ -712,30 +744,43 @@ const GENERIC = {
   personas: [
     'Quick question.', 'Hi!', 'Hello, hoping you can help.', "I'm new to this, so bear with me.", 'Hope your day is going well.',
     'Second time asking today.', "I'm on my phone, sorry for any typos.", 'Long-time user here.', 'A friend recommended I ask you.',
-    "I'm in a bit of a hurry.", "I tried this before and wasn't happy with the result.", 'Thanks in advance for your help.',
+    "I'm in a bit of a hurry.", "I tried this before and wasn't happy with the result.", 'Thanks in advance for your help.', 'Hey there.',
+    'Good morning!', 'Sorry if this is a silly question.', "I've never done this before.", 'English is not my first language.',
+    "I'm asking for a friend.", 'This is my first time using this.', "I read a few articles but I'm still confused.",
+    'I have a slightly unusual request.', 'My last attempt went badly.', 'Following up on my earlier question.',
   ],
-  constraints: ['Keep it short.', 'Please be concise.', 'Keep it under 150 words.', 'Give me a couple of options to choose from.', 'Thanks!'],
+  constraints: [
+    'Keep it short.', 'Please be concise.', 'Keep it under 150 words.', 'Give me a couple of options to choose from.', 'Thanks!',
+    'Keep it friendly.', 'Use short sentences.', 'Avoid anything too obvious.', "Don't repeat my question back to me.", 'One paragraph is enough.',
+    'Please use British spelling.', 'Make it sound natural.', 'Be specific rather than general.', 'Give me the short version first.',
+  ],
   /** For applications that answer (data, code, general), not for ones that write stories. */
   answerConstraints: [
     'Explain your reasoning.', 'Use plain language.', 'Add a one-line summary at the end.', 'No jargon, please.', 'Bullet points are fine.',
-    'Please double-check your answer.', 'Make it easy to skim.', 'A short explanation would help too.',
+    'Please double-check your answer.', 'Make it easy to skim.', 'A short explanation would help too.', 'Include one concrete example.',
+    'Tell me what you assumed.', "Flag anything you're unsure about.", 'Mention one common pitfall.', 'Number the steps.', 'End with a quick recap.',
   ],
   /** Work and study context, for the same applications. */
   workPersonas: [
     "I've been stuck on this for an hour.", 'This is for a project due tomorrow.', "My manager asked me this and I'm not sure.",
-    'I need this for a meeting this afternoon.',
+    'I need this for a meeting this afternoon.', 'My team is waiting on this.', "I'm presenting this to my boss tomorrow.",
+    'A client asked me this today.', "I'm writing this up for our team wiki.",
   ],
   twists: [
     'Make it a haiku.', 'Write it as a text message conversation.', 'Format everything as JSON.', 'Do it in exactly 50 words.',
     'Use only one-syllable words.', 'Reply in Spanish.', 'Reply in French, please.', 'Put it all in a table.',
     'Make it a numbered list of exactly five items.', 'Make every sentence start with the same letter.', 'No more than two sentences.',
     'Write it in the style of a sports commentator.', 'Use an emoji in every sentence.', 'Start with the conclusion and work backwards.',
+    'Write it as a limerick.', 'Explain it as if to a pirate.', 'Use exactly three bullet points.', 'Answer in under 20 words.',
+    'Write it as an FAQ with three questions.', 'Use a cooking metaphor throughout.', 'Write it as a thread of short posts.',
+    'Make it sound like an old newspaper headline.',
   ],
   demanding: [
     "I've asked for this three times now, please get it right.", 'No fluff, just the answer.', "Don't ask me clarifying questions, just do it.",
     'The last answer was way too long, so keep this one tight.', 'Be precise, my job depends on this.', 'I need this in five minutes.',
     "If you can't do it properly, say so.", 'Do exactly what I ask and nothing more.', 'Stop adding disclaimers.', 'Answer first, explain after.',
-    'This is URGENT.', 'Last time you ignored half my instructions.',
+    'This is URGENT.', 'Last time you ignored half my instructions.', "Don't give me a generic answer.", 'Skip the introduction.',
+    'I want a straight answer, not a list of options.', 'No emojis and no exclamation marks.', 'If you have to guess, tell me.',
   ],
 };
 
@@ -752,7 +797,7 @@ const KITS: Record<KitName, Kit> = {
       'Write a {form} about a {trait} {creature} who is scared of {fear}.',
       'My {family} and I would love a {form} about a {creature} and a {object} that teaches kids to {lesson}.',
       'Please write a short {form} about a {trait} {creature} in a {place} who finally learns to {lesson}.',
-      'Write a {form} for {age}-year-olds about a {creature} who has to {lesson} on a {weather} day.',
+      'Write a {form} for {age}-year-olds about a {creature} who has to learn to {lesson} at the {place}.',
       'Tell me a {form} about two {creature:s} who learn to {lesson} after an argument over a {object}.',
     ],
     personas: [
@@ -869,11 +914,14 @@ const KITS: Record<KitName, Kit> = {
       "What's the first thing I should know about {topic}?",
       'Compare two ways of handling {topic} and tell me which one you would pick.',
       'I have {duration} to get better at {topic}. Make me a plan.',
+      'What should I know about {topic} before I start?',
+      'Walk me through {topic} with one real example.',
     ],
     personas: [],
     inline: [
       ', in simple terms', ', in one paragraph', ', step by step', ', with an example', ', briefly', ', in plain English', ', with pros and cons',
-      ', as a checklist', ', for a complete beginner', ', in under 100 words',
+      ', as a checklist', ', for a complete beginner', ', in under 100 words', ', if possible', ', in a few bullet points',
+      ', with a summary table', ', in order of importance', ', without the obvious stuff', ', for someone in a hurry',
     ],
     constraints: [],
     twists: [],
@@ -897,14 +945,14 @@ const FRAMING_SENTENCES: ReadonlySet<string> = new Set(
 
 const KIT_KEYWORDS: Array<[KitName, RegExp]> = [
   ['story', /\b(?:stor(?:y|ies)|tales?|fables?|poems?|bedtime|fairy|children'?s|kids?|characters?|fiction|novels?|lyrics|songs?|picture books?)\b/gi],
-  ['data', /\b(?:sql|databases?|quer(?:y|ies)|tables?|revenue|sales|analytics|dashboards?|metrics?|spreadsheets?|kpis?|warehouse|customers?|orders?)\b/gi],
+  ['data', /\b(?:sql|databases?|quer(?:y|ies)|tables?|revenue|sales|analytics|dashboards?|metrics?|spreadsheets?|kpis?|warehouse)\b/gi],
   ['code', /\b(?:code|coding|programs?|programming|functions?|bugs?|debug\w*|python|javascript|typescript|java|rust|apis?|developers?|compil\w+|scripts?|refactor\w*|regex)\b/gi],
 ];
 
-/** The kit whose keywords the description (counted twice) and the examples use most; 'general' when none stands out. */
+/** The kit whose keywords the description (counted twice) and the seeds use most; 'general' unless one is clear (more than one word of the description). */
 function detectKit(description: string, examples: string[]): KitName {
   let best: KitName = 'general';
-  let bestScore = 1;
+  let bestScore = 2;
   for (const [name, pattern] of KIT_KEYWORDS) {
     const score = 2 * (description.match(pattern)?.length ?? 0) + examples.reduce((n, e) => n + (e.match(pattern)?.length ?? 0), 0);
     if (score > bestScore) {
@@ -924,10 +972,14 @@ const FUNCTION_WORDS = new Set(
 );
 /** Verbs that application descriptions are made of; they end a topic ("helps people plan trips"). */
 const DESCRIPTION_VERB =
-  /^(?:help|answer|write|generate|create|summari[sz]e|translate|explain|plan|find|recommend|suggest|classify|extract|review|draft|respond|reply|assist|support|convert|analy[sz]e|build|make|give|provide|tutor|teach|turn|communicat|check|fix|debug|book|track|manage|organi[sz]e|compare|rewrite|edit|chat|talk|guide|coach|answer)(?:s|es|ing|ed|e|ate|ates|ating)?$/i;
+  /^(?:help|answer|write|generate|create|summari[sz]e|translate|explain|plan|find|recommend|suggest|classify|extract|review|draft|respond|reply|assist|supports|convert|analy[sz]e|build|make|give|provide|tutor|teach|turn|communicat|check|fix|debug|book|track|manage|organi[sz]e|compare|rewrite|edit|chat|talk|guide|coach|answer)(?:s|es|ing|ed|e|ate|ates|ating)?$/i;
 /** Nouns that name the application or its users rather than a topic. */
 const GENERIC_NOUNS = new Set(
-  list('question, questions, people, users, user, inputs, input, answers, requests, tasks, things, information, help, assistant, app, application, tool, chatbot, bot, service, system, model, llm, ai'),
+  list(
+    'question, questions, people, users, user, inputs, input, answers, requests, tasks, things, information, help, assistant, app, ' +
+      'application, tool, chatbot, bot, service, system, model, llm, ai, students, developers, engineer, engineers, customers, kids, ' +
+      'children, beginners, teams, employees, clients, travelers, travellers, staff, company, business',
+  ),
 );
 
 /** Noun phrases of the description ("the company's sales database", "trips"), for the general templates. */
@@ -938,15 +990,17 @@ function topicsOf(description: string): string[] {
     const head = run[run.length - 1];
     if (head !== undefined && !GENERIC_NOUNS.has(head.toLowerCase())) {
       const phrase = lowerFirst(run.join(' '));
-      // "the" where a possessive or a compound asks for it; bare plurals and names read better alone.
-      topics.push(/'s\b/.test(phrase) || (run.length > 1 && !/s$/.test(head)) ? `the ${phrase}` : phrase);
+      // Plurals, names and known subjects ("chemistry") read well bare; other singular nouns want "the".
+      const bare = /s$/.test(head) || /^\p{Lu}/u.test(phrase) || (run.length === 1 && LEXICON.has(phrase.toLowerCase()));
+      topics.push(bare && !/'s\b/.test(phrase) ? phrase : `the ${phrase}`);
     }
     run = [];
   };
   for (const part of description.split(/[,.;:!?()]/)) {
-    for (const word of splitWords(part)) {
-      if (FUNCTION_WORDS.has(word.text.toLowerCase()) || DESCRIPTION_VERB.test(word.text)) flush();
-      else run.push(word.text);
+    // Hyphenated words stay whole here ("on-call engineer").
+    for (const [word] of part.matchAll(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu)) {
+      if (FUNCTION_WORDS.has(word.toLowerCase()) || DESCRIPTION_VERB.test(word)) flush();
+      else run.push(word);
     }
     flush();
   }
