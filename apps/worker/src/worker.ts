@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -24,7 +24,11 @@ import {
  */
 export interface GenerationWorker {
   worker: Worker<GenerationJobData>;
-  /** Stops taking jobs, waits up to `graceMs` for running ones, then drops them (they are picked up again elsewhere). */
+  /**
+   * Stops taking jobs; running jobs launch no new batches, finish the ones in
+   * flight and go back to the queue. After `graceMs` the rest are dropped
+   * (stall recovery hands them to another worker; nothing stored is lost).
+   */
   close(graceMs: number): Promise<void>;
 }
 
@@ -33,13 +37,15 @@ export async function startGenerationWorker(config: Config, provider: LlmProvide
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
   const running = new Map<string, AbortController>();
+  /** Fired on shutdown: every running job stops launching batches and goes back to the queue. */
+  const shutdown = new AbortController();
 
   const subscriber: Redis = redis.duplicate();
   subscriber.on('error', () => undefined); // reported by the main connection
   await subscriber.subscribe(cancelChannel(config.keyPrefix));
   subscriber.on('message', (_channel, jobId: string) => running.get(jobId)?.abort());
 
-  async function process(job: Job<GenerationJobData>): Promise<void> {
+  async function process(job: Job<GenerationJobData>, token?: string): Promise<void> {
     const { jobId } = job.data;
     const log = logger.child({ jobId });
     const record = await store.getRecord(jobId);
@@ -80,7 +86,15 @@ export async function startGenerationWorker(config: Config, provider: LlmProvide
           random: seededRandom(seedFromString(`${jobId}:${job.attemptsMade}:${accepted.length}`)),
         },
         controller.signal,
+        shutdown.signal,
       );
+      if (outcome.state === 'INTERRUPTED') {
+        // Back to the queue at once (not after a stall timeout), without using up an attempt.
+        await store.addMessage(jobId, outcome.message);
+        await job.moveToDelayed(Date.now(), token);
+        log.info('job handed back to the queue');
+        throw new DelayedError();
+      }
       await store.finish(jobId, outcome.state, outcome.message);
       log.info({ state: outcome.state }, 'job ended');
     } catch (error) {
@@ -116,6 +130,7 @@ export async function startGenerationWorker(config: Config, provider: LlmProvide
   return {
     worker,
     async close(graceMs: number) {
+      shutdown.abort();
       const closing = worker.close();
       const timedOut = await Promise.race([
         closing.then(() => false),

@@ -650,6 +650,42 @@ describe('runGeneration: cancel', () => {
   });
 });
 
+describe('runGeneration: interrupted by a shutdown', () => {
+  it('launches nothing new, lets the calls in flight finish and count, and ends INTERRUPTED', async () => {
+    const interrupt = new AbortController();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const provider = freshProvider({ wait: () => gate });
+    const sink = new MemorySink();
+    const running = runGeneration(job({ num_inputs_to_generate: 50, batch_size: 5 }), provider, sink, { ...OPTIONS, maxParallelBatches: 3 }, new AbortController().signal, interrupt.signal);
+    await tick();
+    expect(provider.requests).toHaveLength(3);
+    interrupt.abort();
+    release();
+    const outcome = await running;
+    expect(outcome.state).toBe('INTERRUPTED');
+    expect(outcome.message).toMatch(/15 of 50 inputs stored; another worker resumes/);
+    expect(provider.requests).toHaveLength(3); // none launched after the interrupt
+    expect(sink.accepted).toHaveLength(15); // the three in flight were paid for and kept
+  });
+
+  it('ends DONE, not INTERRUPTED, when the calls in flight complete the job', async () => {
+    const interrupt = new AbortController();
+    const provider = freshProvider({ wait: async () => interrupt.abort() });
+    const outcome = await runGeneration(job({ num_inputs_to_generate: 5 }), provider, new MemorySink(), OPTIONS, new AbortController().signal, interrupt.signal);
+    expect(outcome.state).toBe('DONE');
+  });
+
+  it('interrupted before it begins, it calls nothing', async () => {
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const provider = freshProvider();
+    const outcome = await runGeneration(job(), provider, new MemorySink(), OPTIONS, new AbortController().signal, interrupt.signal);
+    expect(outcome.state).toBe('INTERRUPTED');
+    expect(provider.requests).toHaveLength(0);
+  });
+});
+
 describe('runGeneration: messages, prompts and usage', () => {
   it('a provider that is not an LLM makes the job say so', async () => {
     const provider = new ScriptedProvider((request, call) => ({ candidates: [fresh(call)], usage: USAGE(call) }), 'offline generator', false);

@@ -48,7 +48,11 @@ export interface EngineOptions {
   retryMaxDelayMs?: number;
 }
 
-export type EngineOutcome = { state: 'DONE' | 'ERROR' | 'CANCELLED'; message: string };
+/**
+ * How a run ended. DONE, ERROR and CANCELLED end the job; INTERRUPTED does
+ * not: the worker is going away and the job resumes elsewhere from what is stored.
+ */
+export type EngineOutcome = { state: 'DONE' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED'; message: string };
 
 /** How many seeds a job given none writes for itself first. */
 export const FIRST_SEEDS_COUNT = 5;
@@ -59,8 +63,10 @@ export async function runGeneration(
   sink: JobSink,
   options: EngineOptions,
   signal: AbortSignal,
+  /** Fires when the worker shuts down: stop now, without ending the job. */
+  interrupt?: AbortSignal,
 ): Promise<EngineOutcome> {
-  return new GenerationRun(job, provider, sink, options, signal).run();
+  return new GenerationRun(job, provider, sink, options, signal, interrupt).run();
 }
 
 class GenerationRun {
@@ -78,6 +84,7 @@ class GenerationRun {
   private totalDuplicates = 0;
   private fatal: string | null = null;
   private cancelled = false;
+  private interrupted = false;
   /** Aborts this run's own calls: on cancel, and when the run ends early. */
   private readonly calls = new AbortController();
 
@@ -87,6 +94,7 @@ class GenerationRun {
     private readonly sink: JobSink,
     private readonly options: EngineOptions,
     private readonly signal: AbortSignal,
+    private readonly interrupt?: AbortSignal,
   ) {
     const r = job.request;
     this.target = r.num_inputs_to_generate;
@@ -102,8 +110,11 @@ class GenerationRun {
 
   async run(): Promise<EngineOutcome> {
     const onAbort = () => this.cancel();
+    const onInterrupt = () => this.stopForShutdown();
     this.signal.addEventListener('abort', onAbort);
+    this.interrupt?.addEventListener('abort', onInterrupt);
     if (this.signal.aborted) this.cancel(); // cancelled before the run began: 'abort' will not fire again
+    if (this.interrupt?.aborted) this.stopForShutdown();
     try {
       await this.announce();
       if (this.seeds.length === 0 && !this.cancelled) await this.writeFirstSeeds();
@@ -111,6 +122,7 @@ class GenerationRun {
       return this.outcome();
     } finally {
       this.signal.removeEventListener('abort', onAbort);
+      this.interrupt?.removeEventListener('abort', onInterrupt);
       this.calls.abort();
     }
   }
@@ -120,7 +132,18 @@ class GenerationRun {
     this.calls.abort();
   }
 
+  /** Shutdown: launch nothing new, but let the calls in flight finish and count (they are paid for). */
+  private stopForShutdown(): void {
+    this.interrupted = true;
+  }
+
+  /** No new calls once set. */
   private get stopped(): boolean {
+    return this.interrupted || this.ending;
+  }
+
+  /** The job is ending: answers still arriving are not used. */
+  private get ending(): boolean {
     return this.cancelled || this.fatal !== null || this.gaveUp() !== null;
   }
 
@@ -137,6 +160,9 @@ class GenerationRun {
   private outcome(): EngineOutcome {
     const kept = `${this.accepted.length} of ${this.target} inputs`;
     if (this.cancelled) return { state: 'CANCELLED', message: `Cancelled; kept ${kept}.` };
+    if (this.interrupted && this.accepted.length < this.target) {
+      return { state: 'INTERRUPTED', message: `Interrupted: the worker is shutting down with ${kept} stored; another worker resumes the job.` };
+    }
     // All N are in: answers that came late (cut by the target, or failed) cannot make the job fail.
     if (this.accepted.length >= this.target) return this.done();
     if (this.fatal !== null) return { state: 'ERROR', message: `${this.fatal} Kept ${kept}.` };
@@ -206,7 +232,9 @@ class GenerationRun {
       }
       await Promise.race(inFlight);
     }
-    this.calls.abort(); // calls still running can no longer be used
+    // Calls still running can no longer be used, unless the worker is only
+    // shutting down: then they finish within its grace period and count.
+    if (this.ending || this.accepted.length >= this.target) this.calls.abort();
     await Promise.allSettled(inFlight);
   }
 
@@ -216,7 +244,7 @@ class GenerationRun {
     const shots = sampleShots(this.seeds, this.accepted, r.num_shots, this.mode, this.options.random);
     const result = await this.call(shots, r.batch_size, buildBatchPrompt(shots, r.batch_size), number);
     if (result === null) return;
-    if (this.stopped) {
+    if (this.ending) {
       // Too late to use, but its tokens were spent: record the usage.
       await this.record([], result.usage, `Batch ${number}: answer discarded, the job is stopping.`);
       return;
@@ -281,7 +309,7 @@ class GenerationRun {
       this.failureStreak = 0;
       return { inputs: parsed.inputs, usage: response.usage };
     } catch (error) {
-      if (this.cancelled || this.calls.signal.aborted) return null;
+      if (this.cancelled || this.interrupted || this.calls.signal.aborted) return null;
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof FatalLlmError) {
         this.fatal = `Stopped: the LLM provider refused the request and retrying will not help: ${reason}`;
