@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import {
   jobOptions,
   listQuerySchema,
+  sha256,
   startJobSchema,
   TERMINAL_STATES,
   type DataGenerationStatus,
@@ -27,12 +28,33 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
     if (!parsed.success) throw validationError(parsed.error, 'body', req.body);
     const tenant = tenant_(res);
     const jobId = randomUUID().replaceAll('-', '');
+
+    // A retried request with the same Idempotency-Key gets the job the first one created.
+    const idempotencyKey = req.header('idempotency-key');
+    if (idempotencyKey !== undefined) {
+      if (idempotencyKey.length === 0 || idempotencyKey.length > 255) {
+        throw new HttpError(422, [{ loc: ['header', 'idempotency-key'], msg: 'must be 1 to 255 characters', type: 'string_too_long' }]);
+      }
+      const requestHash = sha256(JSON.stringify(parsed.data));
+      const earlier = await timeout(store.claimIdempotencyKey(tenant, idempotencyKey, { jobId, requestHash }));
+      if (earlier !== null) {
+        if (earlier.requestHash !== requestHash) {
+          throw new HttpError(409, 'This Idempotency-Key was already used with a different request; use a new key for a new job.');
+        }
+        res.setHeader('Idempotent-Replayed', 'true');
+        res.json(await timeout(earlierJob(res, earlier.jobId)));
+        return;
+      }
+    }
+
     const queuedMessage = 'Queued: waiting for a worker.';
-    const createdAt = await timeout(store.create(jobId, tenant, parsed.data, queuedMessage));
+    let createdAt: number;
     try {
+      createdAt = await timeout(store.create(jobId, tenant, parsed.data, queuedMessage));
       await timeout(queue.add('generate', { jobId }, jobOptions(jobId, config.job.retentionHours)));
     } catch (error) {
       await store.discard(jobId, tenant).catch(() => undefined);
+      if (idempotencyKey !== undefined) await store.releaseIdempotencyKey(tenant, idempotencyKey).catch(() => undefined);
       throw error;
     }
     ctx.logger.info({ jobId, n: parsed.data.num_inputs_to_generate, mode: parsed.data.exploration_mode }, 'job queued');
@@ -93,6 +115,16 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
     const current = await timeout(status(req, res, req.params.jobId!));
     await streamMessages(ctx, req, res, req.params.jobId!, current.state);
   });
+
+  /** The job an earlier request with the same Idempotency-Key created; it may still be being created. */
+  async function earlierJob(res: Response, jobId: string): Promise<DataGenerationStatus> {
+    for (let wait = 0; wait < 20; wait++) {
+      const found = await readStatus(store, queue, jobId, tenant_(res), true);
+      if (found !== null) return found;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new HttpError(409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+  }
 
   async function status(_req: Request, res: Response, jobId: string): Promise<DataGenerationStatus> {
     const found = await readStatus(store, queue, jobId, tenant_(res), true);

@@ -1,7 +1,8 @@
 import type { Redis, Cluster } from 'ioredis';
 import type { JobRequest, JobState } from '../api';
 import type { TokenUsage } from '../llm/provider';
-import { cancelChannel, jobKeys, tenantJobsKey, type JobKeys } from './keys';
+import { createHash } from 'node:crypto';
+import { cancelChannel, idempotencyKey, jobKeys, tenantJobsKey, type JobKeys } from './keys';
 
 /**
  * The Redis job store: everything about a job that is ours rather than
@@ -32,6 +33,15 @@ export interface JobSnapshot {
   record: JobRecord;
   data: string[];
   messages: string[];
+}
+
+export interface IdempotencyClaim {
+  jobId: string;
+  requestHash: string;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Another writer got to this job first (a second worker after a stall, or the job already ended). */
@@ -116,6 +126,27 @@ export class JobStore {
       .exec()
       .then(throwOnPipelineError);
     return now;
+  }
+
+  /**
+   * Claims an Idempotency-Key for a job about to be created. Answers null when
+   * the claim is new; otherwise the earlier claim (its job, and a hash of the
+   * request that made it), so a retried request gets the same job.
+   */
+  async claimIdempotencyKey(tenant: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyClaim | null> {
+    const redisKey = idempotencyKey(this.prefix, tenant, sha256(key));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if ((await this.redis.set(redisKey, JSON.stringify(claim), 'PX', this.retentionMs, 'NX')) === 'OK') return null;
+      const earlier = await this.redis.get(redisKey);
+      if (earlier !== null) return JSON.parse(earlier) as IdempotencyClaim;
+      // it expired between the two commands: claim again
+    }
+    throw new Error('could not claim the Idempotency-Key');
+  }
+
+  /** Frees a claim whose job could not be created, so a retry may create it. */
+  async releaseIdempotencyKey(tenant: string, key: string): Promise<void> {
+    await this.redis.del(idempotencyKey(this.prefix, tenant, sha256(key)));
   }
 
   /** Removes a job that could not be enqueued, so it does not linger as a ghost. */

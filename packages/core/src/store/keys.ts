@@ -22,6 +22,11 @@ export function tenantJobsKey(prefix: string, tenant: string): string {
   return `${prefix}:tenant:{${tenant}}:jobs`;
 }
 
+/** String: the job an Idempotency-Key of a tenant created (the key itself is stored hashed). */
+export function idempotencyKey(prefix: string, tenant: string, keyHash: string): string {
+  return `${prefix}:idem:{${tenant}}:${keyHash}`;
+}
+
 /** Pub/sub channel on which cancel requests reach the workers. */
 export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
