@@ -1,2 +1,130 @@
 #!/usr/bin/env node
-console.log('datagen CLI: under construction');
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { connect, EXPLORATION_MODES, JOB_STATES, type ConnectionOptions } from './client';
+import { cancel, generate, list, say, status, stream } from './commands';
+import { CliError, EXIT } from './errors';
+import { FORMATS, type Format } from './output';
+
+/**
+ * datagen: a command line client of the data generation service.
+ *
+ *   datagen generate --description TEXT --seeds FILE -n 50 [--mode CREATIVE] [--out data.jsonl]
+ *   datagen status ID | list [--state S] | cancel ID | stream ID [--messages]
+ *
+ * The server and key come from --url / --api-key, else from the withpi SDK's
+ * own variables PI_CLIENT_BASE_URL and WITHPI_API_KEY.
+ */
+
+const VERSION = '0.1.0';
+
+function positiveInteger(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number ${max < Number.MAX_SAFE_INTEGER ? `from 1 to ${max}` : 'of 1 or more'}.`);
+    }
+    return n;
+  };
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('datagen')
+    .description('Generate synthetic LLM inputs with a datagen server (the "data generate" API of Pi Labs).')
+    .version(VERSION)
+    .option('--url <url>', 'the API address, e.g. http://localhost:8080/v1 (default: $PI_CLIENT_BASE_URL, else http://localhost:8080/v1)')
+    .option('--api-key <key>', 'the API key (default: $WITHPI_API_KEY)')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`datagen: ${text.replace(/^error: /, '')}`) });
+
+  const connection = (command: Command) => {
+    const globals = command.optsWithGlobals<ConnectionOptions>();
+    return connect({ url: globals.url, apiKey: globals.apiKey });
+  };
+  const formatOption = () =>
+    new Option('--format <format>', 'output format (default: from the --out extension: .csv, .txt = lines; else jsonl)').choices(FORMATS);
+
+  program
+    .command('generate')
+    .description('start a job, show its progress, and write the inputs as they arrive; Ctrl-C cancels the job')
+    .requiredOption('-d, --description <text>', 'what the LLM application does')
+    .option('-s, --seeds <file>', 'example inputs: one a line, a JSON array of strings, or JSON Lines (leave out to let the job write its own)')
+    .requiredOption('-n, --num <n>', 'how many inputs to generate', positiveInteger('-n'))
+    .addOption(new Option('--mode <mode>', 'exploration mode (server default: BALANCED)').choices(EXPLORATION_MODES))
+    .option('--batch-size <n>', 'inputs asked for in one LLM call, 1-10 (server default: 5)', positiveInteger('--batch-size', 10))
+    .option('--num-shots <n>', 'examples shown in each prompt, 1-10 (server default: 5)', positiveInteger('--num-shots', 10))
+    .option('-o, --out <file>', 'write the inputs to this file (default: stdout)')
+    .addOption(formatOption())
+    .option('-q, --quiet', 'no progress display')
+    .action(async (options: { description: string; seeds?: string; num: number; mode?: string; batchSize?: number; numShots?: number; out?: string; format?: Format; quiet?: boolean }, command: Command) => {
+      setExitCode(await generate(connection(command), options));
+    });
+
+  program
+    .command('status')
+    .description("a job's state, progress and messages")
+    .argument('<job_id>')
+    .option('--json', 'the whole status as JSON, data included')
+    .action(async (jobId: string, options: { json?: boolean }, command: Command) => {
+      setExitCode(await status(connection(command), jobId, options));
+    });
+
+  program
+    .command('list')
+    .description('your jobs (those of the API key)')
+    .addOption(new Option('--state <state>', 'only jobs in this state').choices(JOB_STATES))
+    .option('--json', 'as JSON')
+    .action(async (options: { state?: string; json?: boolean }, command: Command) => {
+      setExitCode(await list(connection(command), options));
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a queued or running job (it keeps what it generated)')
+    .argument('<job_id>')
+    .action(async (jobId: string, _options: unknown, command: Command) => {
+      setExitCode(await cancel(connection(command), jobId));
+    });
+
+  program
+    .command('stream')
+    .description("follow a job's inputs (or, with --messages, its progress messages) until it ends")
+    .argument('<job_id>')
+    .option('--messages', 'the progress messages instead of the inputs')
+    .option('-o, --out <file>', 'write the inputs to this file (default: stdout)')
+    .addOption(formatOption())
+    .action(async (jobId: string, options: { messages?: boolean; out?: string; format?: Format }, command: Command) => {
+      setExitCode(await stream(connection(command), jobId, options));
+    });
+
+  return program;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage; // commander has said what was wrong
+    if (error instanceof CliError) {
+      say(error.message);
+      return error.exitCode;
+    }
+    say(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT.failed;
+  }
+}
+
+/** Exits once stdout and stderr have taken everything written to them. */
+async function exit(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+  process.exit(code);
+}
+
+if (require.main === module) {
+  void run(process.argv).then(exit);
+}

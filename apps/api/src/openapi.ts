@@ -1,0 +1,327 @@
+import type { Express } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import {
+  contractJsonSchema,
+  dataGenerationStatusSchema,
+  errorBodySchema,
+  listQuerySchema,
+  startJobSchema,
+  validationErrorBodySchema,
+} from '@datagen/core';
+
+/**
+ * The OpenAPI 3.1 document of the API, built from the same zod schemas the
+ * routes validate with (packages/core/src/api.ts), so the two cannot drift.
+ * zod's JSON Schema output is draft 2020-12, the dialect of OpenAPI 3.1.
+ * Served at GET /openapi.json, and as a reference page at GET /docs.
+ */
+
+/** The request of the examples in the document (and of the README). */
+export const EXAMPLE_REQUEST = {
+  application_description: "Write a children's story communicating a simple life lesson.",
+  num_inputs_to_generate: 20,
+  seeds: ['Write a story about a brave little turtle who learns to share.', 'Tell me a bedtime story about a dragon who is afraid of the dark.'],
+  batch_size: 5,
+  num_shots: 5,
+  exploration_mode: 'CREATIVE',
+} as const;
+
+export const EXAMPLE_STATUS = {
+  job_id: '5f0c9a7e2b7d4c1e8a3f6b2d9e0c4a11',
+  state: 'RUNNING',
+  detailed_status: [
+    'Queued: waiting for a worker.',
+    'Started: generating 20 inputs in CREATIVE mode, 5 per batch, 5 examples per prompt, up to 4 batches at a time, with anthropic (claude-sonnet-4-5).',
+    'Batch 1: 2 new inputs accepted, 2 rejected as duplicates, 1 filtered out (empty, meta-text, refusal or far off the seeds\' length) (2/20 done).',
+  ],
+  data: [
+    'Tell me a story about a shy hedgehog who learns that asking for help is brave.',
+    'Write a short story where a lost kite teaches two friends to take turns.',
+  ],
+  num_inputs_to_generate: 20,
+  num_generated: 2,
+  created_at: '2026-01-01T12:00:00.000Z',
+  usage: { input_tokens: 1450, output_tokens: 380, llm_calls: 1 },
+  report: {
+    generated: 5,
+    accepted: 2,
+    rejected: { exact_duplicate: 1, near_duplicate: 1, filtered: 1 },
+    unusable_answers: 0,
+    estimated_cost_usd: 0.00999,
+    diversity: null,
+  },
+} as const;
+
+const SCHEMAS = '#/components/schemas';
+const RESPONSES = '#/components/responses';
+const ref = (to: string) => ({ $ref: to });
+
+/** Query parameters from a zod object schema: one parameter a property. */
+function queryParameters(schema: typeof listQuerySchema): Array<Record<string, unknown>> {
+  const json = contractJsonSchema(schema, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return { name, in: 'query', required: json.required?.includes(name) ?? false, description, schema: rest };
+  });
+}
+
+const jobIdParameter = {
+  name: 'job_id',
+  in: 'path',
+  required: true,
+  description: 'The id answered by POST /data/generate.',
+  schema: { type: 'string' },
+};
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ref(`${SCHEMAS}/Error`) } } });
+
+const textStream = (description: string, example: string) => ({
+  description,
+  content: { 'text/plain': { schema: { type: 'string' }, example } },
+});
+
+/** A path served at the root only (not under /v1), without an API key. */
+const rootOnly = { servers: [{ url: '/', description: 'the service root' }] };
+
+export interface OpenApiOptions {
+  /** MAX_INPUTS_PER_JOB: the upper bound of num_inputs_to_generate. */
+  maxInputs: number;
+  version?: string;
+}
+
+export function buildOpenApiDocument(options: OpenApiOptions): Record<string, unknown> {
+  const statusResponse = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: ref(`${SCHEMAS}/DataGenerationStatus`), example: EXAMPLE_STATUS } },
+  });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'datagen: synthetic data generation jobs',
+      version: options.version ?? '0.1.0',
+      description: [
+        'A self-hosted service that turns an application description and a few seed inputs into N new, diverse,',
+        'non-duplicate LLM inputs, as a durable background job. It speaks the "data generate" API of Pi Labs, so the',
+        'official `withpi` SDK works against it (`PI_CLIENT_BASE_URL=http://HOST:PORT/v1`).',
+        '',
+        'Every route is served under both `/v1` and `/`. A job belongs to the API key that created it: other keys get',
+        '404 for it and never see it in a list.',
+      ].join('\n'),
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [
+      { url: '/v1', description: 'the versioned prefix (what the withpi SDK uses)' },
+      { url: '/', description: 'the same routes at the root' },
+    ],
+    security: [{ ApiKey: [] }],
+    tags: [
+      { name: 'data generate', description: 'Generation jobs: start, follow, stream, list, cancel.' },
+      { name: 'service', description: 'Health and this reference (no API key).' },
+    ],
+    paths: {
+      '/data/generate': {
+        post: {
+          tags: ['data generate'],
+          operationId: 'startJob',
+          summary: 'Start a data generation job',
+          description: 'Validates the request and queues the job; answers its status (state QUEUED).',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref(`${SCHEMAS}/StartJobRequest`), example: EXAMPLE_REQUEST } },
+          },
+          responses: {
+            '200': statusResponse('The job, queued.'),
+            '400': errorResponse('The body is not valid JSON.'),
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '413': errorResponse('The body is larger than MAX_BODY_BYTES.'),
+            '422': ref(`${RESPONSES}/ValidationFailed`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+        get: {
+          tags: ['data generate'],
+          operationId: 'list',
+          summary: "List this key's jobs",
+          description: 'Oldest first, optionally of one state. `data` is null here: fetch a job for its data.',
+          parameters: queryParameters(listQuerySchema),
+          responses: {
+            '200': {
+              description: 'The jobs.',
+              content: { 'application/json': { schema: { type: 'array', items: ref(`${SCHEMAS}/DataGenerationStatus`) } } },
+            },
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '422': ref(`${RESPONSES}/ValidationFailed`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+      },
+      '/data/generate/{job_id}': {
+        parameters: [jobIdParameter],
+        get: {
+          tags: ['data generate'],
+          operationId: 'retrieve',
+          summary: 'A job: state, messages and data so far',
+          responses: {
+            '200': statusResponse('The job.'),
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '404': ref(`${RESPONSES}/NotFound`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+        delete: {
+          tags: ['data generate'],
+          operationId: 'cancel',
+          summary: 'Cancel a queued or running job',
+          description: 'The job ends CANCELLED and keeps the inputs generated so far.',
+          responses: {
+            '200': {
+              description: 'A sentence saying what happened.',
+              content: { 'application/json': { schema: { type: 'string' }, example: 'Job 5f0c9a7e2b7d4c1e8a3f6b2d9e0c4a11 cancelled.' } },
+            },
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '404': ref(`${RESPONSES}/NotFound`),
+            '409': errorResponse('The job has already ended.'),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+      },
+      '/data/generate/{job_id}/data': {
+        parameters: [jobIdParameter],
+        get: {
+          tags: ['data generate'],
+          operationId: 'streamData',
+          summary: "Stream a job's inputs as they are produced",
+          description:
+            'Each accepted input as a JSON string on its own line (inputs may hold newlines), from the first, as they come; ' +
+            'the answer ends when the job ends. Every connection replays from the start.',
+          responses: {
+            '200': textStream('The inputs, one JSON string a line.', '"Tell me a story about a shy hedgehog."\n"Write a story about a lost kite."\n'),
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '404': ref(`${RESPONSES}/NotFound`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+      },
+      '/data/generate/{job_id}/messages': {
+        parameters: [jobIdParameter],
+        get: {
+          tags: ['data generate'],
+          operationId: 'streamMessages',
+          summary: "Stream a job's progress messages",
+          description: 'The state at connect time, each progress message as it happens, then the final state (DONE, ERROR or CANCELLED).',
+          responses: {
+            '200': textStream('One message a line.', 'RUNNING\nBatch 1: 5 accepted, 0 similar, 0 bad (5 of 20).\nDONE\n'),
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '404': ref(`${RESPONSES}/NotFound`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+      },
+      '/healthz': {
+        ...rootOnly,
+        get: {
+          tags: ['service'],
+          operationId: 'health',
+          summary: 'Liveness: the process answers',
+          security: [],
+          responses: { '200': jsonObject('Alive.', { status: { type: 'string', const: 'ok' } }) },
+        },
+      },
+      '/readyz': {
+        ...rootOnly,
+        get: {
+          tags: ['service'],
+          operationId: 'ready',
+          summary: 'Readiness: Redis answers',
+          security: [],
+          responses: {
+            '200': jsonObject('Ready.', { status: { type: 'string' } }),
+            '503': jsonObject('Redis is unreachable.', { status: { type: 'string' } }),
+          },
+        },
+      },
+      '/metrics': {
+        ...rootOnly,
+        get: {
+          tags: ['service'],
+          operationId: 'metrics',
+          summary: 'Prometheus metrics of this process and of the queue',
+          security: [],
+          responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/openapi.json': {
+        ...rootOnly,
+        get: {
+          tags: ['service'],
+          operationId: 'openapi',
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+      '/docs': {
+        ...rootOnly,
+        get: {
+          tags: ['service'],
+          operationId: 'docs',
+          summary: 'The API reference page (Swagger UI) for this document',
+          security: [],
+          responses: { '200': { description: 'An HTML page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        ApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'One of API_KEYS (the development server accepts dev-key).' },
+      },
+      schemas: {
+        StartJobRequest: contractJsonSchema(startJobSchema(options.maxInputs), 'input'),
+        DataGenerationStatus: contractJsonSchema(dataGenerationStatusSchema, 'output'),
+        Error: contractJsonSchema(errorBodySchema, 'output'),
+        ValidationError: contractJsonSchema(validationErrorBodySchema, 'output'),
+      },
+      responses: {
+        Unauthorized: errorResponse('The x-api-key header is missing or not an accepted key.'),
+        NotFound: errorResponse('No such job for this key.'),
+        Unavailable: errorResponse('Redis is unreachable; answered at once. Try again shortly.'),
+        ValidationFailed: {
+          description: 'The request did not validate.',
+          content: {
+            'application/json': {
+              schema: ref(`${SCHEMAS}/ValidationError`),
+              example: { detail: [{ loc: ['body', 'batch_size'], msg: 'Too big: expected number to be <=10', type: 'less_than_equal' }] },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+function jsonObject(description: string, properties: Record<string, unknown>) {
+  return {
+    description,
+    content: { 'application/json': { schema: { type: 'object', properties, required: Object.keys(properties) } } },
+  };
+}
+
+/**
+ * GET /openapi.json (the document) and GET /docs (Swagger UI on it), both
+ * without an API key. The document is built once.
+ */
+export function serveOpenApi(app: Express, options: OpenApiOptions): void {
+  const document = buildOpenApiDocument(options);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  // The page loads its assets relative to itself, so it must be served at /docs/; a relative
+  // redirect keeps working behind a proxy that serves the API under a path of its own.
+  app.get('/docs', (req, res, next) => {
+    if (req.originalUrl.split('?')[0]!.endsWith('/')) return next();
+    res.redirect(301, 'docs/');
+  });
+  const ui = { customSiteTitle: 'datagen API reference' };
+  // serveFiles (not serve) keeps each app's page on its own document.
+  app.use('/docs', ...swaggerUi.serveFiles(document, ui), swaggerUi.setup(document, ui));
+}

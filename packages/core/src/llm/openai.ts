@@ -1,0 +1,261 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
+import { maxTokensFor } from './anthropic';
+import { FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
+import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
+
+/**
+ * An OpenAI-compatible chat-completions endpoint as an LlmProvider: OpenAI
+ * itself, and the local servers that speak the same API (Ollama, vLLM,
+ * LM Studio, llama.cpp's server). It asks for the inputs through a forced
+ * `submit_inputs` function call, and falls back to the message text when a
+ * server or model ignores tools (many Ollama models do). A server that
+ * refuses tools outright (a 400 that says so) is asked again without them,
+ * and from then on always without them.
+ *
+ * As with the Anthropic provider, the SDK retries 408, 409, 429, 5xx and
+ * connection failures itself; this class turns what is left into
+ * FatalLlmError (fix the configuration) or RetryableLlmError (try later,
+ * with its `kind`). Every throttled attempt (429, or 503 as Ollama and vLLM
+ * answer when their queue is full), retried by the SDK or not, is reported
+ * to `request.onThrottled`.
+ */
+
+export interface OpenAICompatibleProviderOptions {
+  /** OPENAI_BASE_URL, e.g. http://localhost:11434/v1 for Ollama. */
+  baseURL: string;
+  /** OPENAI_API_KEY; local servers usually need none (a placeholder is sent then). */
+  apiKey?: string;
+  /** OPENAI_MODEL, e.g. llama3.1 or gpt-4o-mini. */
+  model: string;
+  /** Retries the SDK makes itself before a call fails. */
+  maxRetries: number;
+  /** Per attempt: how long to wait for the server to answer. */
+  timeoutMs: number;
+}
+
+/** Sent as the bearer token when no key is configured: local servers ignore it, and the SDK wants one. */
+export const OPENAI_PLACEHOLDER_KEY = 'no-key-needed';
+
+const TOOL_DESCRIPTION = 'Submit the new inputs you wrote, each one complete and self-contained, as a list of strings.';
+
+/** Said instead of the tool when the server takes no tools: the engine's parser reads JSON or one input a line. */
+const NO_TOOLS_INSTRUCTION = `Answer with only a JSON object of the form {"inputs": ["...", "..."]}, and nothing else.`;
+
+export class OpenAICompatibleProvider implements LlmProvider {
+  readonly name: string;
+  readonly isLlm = true;
+  private readonly client: OpenAI;
+  private readonly model: string;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  /** Set once the server has said it takes no tools (or no tool_choice): later calls leave them out. */
+  private toolsRefused = false;
+
+  constructor(options: OpenAICompatibleProviderOptions) {
+    this.model = options.model;
+    this.name = `openai-compatible (${options.model} at ${options.baseURL})`;
+    this.timeoutMs = options.timeoutMs;
+    this.maxRetries = options.maxRetries;
+    this.client = new OpenAI({
+      apiKey: options.apiKey ?? OPENAI_PLACEHOLDER_KEY,
+      baseURL: options.baseURL,
+      maxRetries: options.maxRetries,
+      timeout: options.timeoutMs,
+      // Never pick up OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment for a server that is not OpenAI's.
+      organization: null,
+      project: null,
+      fetch: observingFetch,
+    });
+  }
+
+  async generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult> {
+    let completion: OpenAI.ChatCompletion;
+    let started = Date.now();
+    // Calls in flight together all learn it at once: each one that was sent with tools asks again without.
+    const withTools = !this.toolsRefused;
+    try {
+      completion = await this.complete(request, withTools);
+    } catch (error) {
+      if (withTools && refusesTools(error) && request.signal?.aborted !== true) {
+        this.toolsRefused = true;
+        started = Date.now();
+        try {
+          completion = await this.complete(request, false);
+        } catch (retryError) {
+          throw this.translateError(retryError, request.signal, Date.now() - started);
+        }
+      } else {
+        throw this.translateError(error, request.signal, Date.now() - started);
+      }
+    }
+    return { candidates: candidatesOf(completion), usage: usageOf(completion) };
+  }
+
+  private complete(request: GenerateBatchRequest, withTools: boolean): Promise<OpenAI.ChatCompletion> {
+    const body: OpenAI.ChatCompletionCreateParamsNonStreaming = {
+      model: this.model,
+      max_tokens: maxTokensFor(request.count),
+      temperature: request.temperature,
+      messages: [
+        { role: 'system', content: request.system },
+        { role: 'user', content: withTools ? request.prompt : `${request.prompt}\n\n${NO_TOOLS_INSTRUCTION}` },
+      ],
+    };
+    if (withTools) {
+      body.tools = [
+        {
+          type: 'function',
+          function: {
+            name: SUBMIT_TOOL_NAME,
+            description: TOOL_DESCRIPTION,
+            parameters: { ...SUBMIT_TOOL_SCHEMA, required: [...SUBMIT_TOOL_SCHEMA.required] },
+          },
+        },
+      ];
+      body.tool_choice = { type: 'function', function: { name: SUBMIT_TOOL_NAME } };
+    }
+    const call = () => this.client.chat.completions.create(body, { signal: request.signal });
+    return request.onThrottled !== undefined ? throttleObservers.run(request.onThrottled, call) : call();
+  }
+
+  /** What the engine should do about a failed call, with a message that tells the operator what to fix. */
+  private translateError(error: unknown, signal: AbortSignal | undefined, elapsedMs: number): unknown {
+    // A cancelled job: the caller knows why; pass the abort through untouched.
+    if (error instanceof APIUserAbortError || signal?.aborted === true) return error;
+    const retries = this.maxRetries === 1 ? '1 retry' : `${this.maxRetries} retries`;
+    const where = `the OpenAI-compatible API at ${this.client.baseURL}`;
+    // The SDK tells a timeout from its abort error's name; when that error comes from another realm
+    // (a test sandbox) it is reported as a plain connection error, so the clock decides as well.
+    if (error instanceof APIConnectionTimeoutError || (error instanceof APIConnectionError && elapsedMs >= this.timeoutMs)) {
+      return new RetryableLlmError(`${where} did not answer within ${this.timeoutMs} ms (after ${retries}): raise OPENAI_TIMEOUT_MS for a slow local model`, {
+        cause: error,
+        kind: 'timeout',
+      });
+    }
+    if (error instanceof APIConnectionError) {
+      const cause = error.cause instanceof Error ? `: ${describeCause(error.cause)}` : '';
+      return new RetryableLlmError(`could not reach ${where}${cause} (after ${retries}): check OPENAI_BASE_URL and that the server runs`, {
+        cause: error,
+        kind: 'network',
+      });
+    }
+    if (error instanceof APIError && typeof error.status === 'number') {
+      return this.translateStatus(error, error.status, where, retries);
+    }
+    const { name, message } = describeUnknown(error);
+    if (name === 'SyntaxError') {
+      return new RetryableLlmError(`${where} sent a response that is not valid JSON (${message})`, { cause: error, kind: 'bad_output' });
+    }
+    return new RetryableLlmError(`the call to ${where} failed: ${message}`, { cause: error });
+  }
+
+  private translateStatus(error: APIError, status: number, where: string, retries: string): Error {
+    const said = `${status}: ${apiMessage(error)}`;
+    switch (status) {
+      case 401:
+        return new FatalLlmError(`${where} rejected the key (${said}): check OPENAI_API_KEY`, { cause: error });
+      case 403:
+        return new FatalLlmError(`${where} does not allow this key to do this (${said}): check OPENAI_API_KEY and OPENAI_MODEL`, { cause: error });
+      case 404:
+        return new FatalLlmError(
+          `${where} does not know model "${this.model}" or the address (${said}): check OPENAI_MODEL (pulled or loaded on the server?) and OPENAI_BASE_URL (it usually ends in /v1)`,
+          { cause: error },
+        );
+      case 413:
+        return new FatalLlmError(`${where} found the request too large (${said}): use shorter seeds or fewer num_shots`, { cause: error });
+      case 429:
+        return new RetryableLlmError(`${where} rate limit was hit (429) and still held after ${retries}`, {
+          cause: error,
+          kind: 'rate_limit',
+          retryAfterMs: retryAfterMsOf(error.headers),
+        });
+      case 503:
+        return new RetryableLlmError(`${where} is overloaded (${said}) and still was after ${retries}`, {
+          cause: error,
+          kind: 'overloaded',
+          retryAfterMs: retryAfterMsOf(error.headers),
+        });
+    }
+    if (status >= 500 || status === 408 || status === 409) {
+      return new RetryableLlmError(`${where} failed (${said}) after ${retries}`, { cause: error, kind: 'server' });
+    }
+    // 400, 422 and other client errors: the same request will fail the same way.
+    return new FatalLlmError(`${where} rejected the request (${said}): check OPENAI_MODEL and OPENAI_BASE_URL`, { cause: error });
+  }
+}
+
+/** The throttle observer of the call in progress: the SDK's retries run inside the same async context. */
+const throttleObservers = new AsyncLocalStorage<(signal: ThrottleSignal) => void>();
+
+/** fetch, telling the current call's observer about each 429 and 503, also those the SDK then retries. */
+const observingFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  const observer = throttleObservers.getStore();
+  if (observer !== undefined && (response.status === 429 || response.status === 503)) {
+    const retryAfterMs = retryAfterMsOf(response.headers);
+    try {
+      observer({ kind: response.status === 429 ? 'rate_limit' : 'overloaded', ...(retryAfterMs !== undefined && { retryAfterMs }) });
+    } catch {
+      // An observer's bug must not turn into a failed call.
+    }
+  }
+  return response;
+};
+
+/** A 400 that says the model or server takes no tools ("does not support tools", "tool_choice ... not supported"). */
+function refusesTools(error: unknown): boolean {
+  if (!(error instanceof APIError) || error.status !== 400) return false;
+  const text = `${apiMessage(error)} ${error.param ?? ''}`.toLowerCase();
+  return /\btools?\b|tool_choice|function.?call/.test(text) && /support|unknown|unrecognized|not (?:allowed|permitted|available)|invalid|extra/.test(text);
+}
+
+/**
+ * The raw candidates: the submit function's arguments when the model called
+ * it (parsed when they are JSON, else the raw text, which the parser salvages
+ * when truncated), else the message text (prose, numbered, JSON, a refusal).
+ */
+function candidatesOf(completion: OpenAI.ChatCompletion): unknown {
+  const message = Array.isArray(completion.choices) ? completion.choices[0]?.message : undefined;
+  if (message === undefined || message === null) return '';
+  const calls = (Array.isArray(message.tool_calls) ? message.tool_calls : []).filter(
+    (call): call is OpenAI.ChatCompletionMessageFunctionToolCall => call?.type === 'function' && typeof call.function?.arguments === 'string',
+  );
+  const call = calls.find((c) => c.function.name === SUBMIT_TOOL_NAME) ?? calls[0];
+  if (call !== undefined) {
+    try {
+      return JSON.parse(call.function.arguments) as unknown;
+    } catch {
+      return call.function.arguments;
+    }
+  }
+  if (typeof message.content === 'string' && message.content !== '') return message.content;
+  return typeof message.refusal === 'string' ? message.refusal : '';
+}
+
+function usageOf(completion: OpenAI.ChatCompletion): GenerateBatchResult['usage'] {
+  const count = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? n : 0);
+  return { inputTokens: count(completion.usage?.prompt_tokens), outputTokens: count(completion.usage?.completion_tokens) };
+}
+
+/** The server's own words: OpenAI's `{"error":{"message"}}`, or whatever the SDK made of another shape. */
+function apiMessage(error: APIError): string {
+  const body = error.error as { message?: unknown } | undefined;
+  if (typeof body?.message === 'string' && body.message !== '') return body.message;
+  return error.message.replace(/^\d{3}\s*/, '');
+}
+
+/** undici reports "fetch failed" with the real reason in `cause`. */
+function describeCause(cause: Error): string {
+  const inner = cause.cause instanceof Error ? cause.cause.message : '';
+  return inner !== '' && inner !== cause.message ? `${cause.message} (${inner})` : cause.message;
+}
+
+function describeUnknown(error: unknown): { name: string; message: string } {
+  if (typeof error === 'object' && error !== null) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    if (typeof message === 'string') return { name: typeof name === 'string' ? name : '', message };
+  }
+  return { name: '', message: String(error) };
+}
