@@ -22,6 +22,7 @@ COPY packages/core/package.json packages/core/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/cli/package.json apps/cli/
+COPY apps/bench/package.json apps/bench/
 # --ignore-scripts: the only install scripts in the tree are dev-only
 # (ssh2/cpu-features/protobufjs, from testcontainers) or optional with
 # prebuilt binaries (msgpackr-extract, loaded at run time without its script),

@@ -42,17 +42,18 @@ export function uniqueSentence(n: number): string {
 
 function abortableDelay(ms: number, signal: AbortSignal | undefined, onAbort: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        onAbort();
-        const error = new Error('aborted');
-        error.name = 'AbortError';
-        reject(error);
-      },
-      { once: true },
-    );
+    const aborted = () => {
+      clearTimeout(timer);
+      onAbort();
+      const error = new Error('aborted');
+      error.name = 'AbortError';
+      reject(error);
+    };
+    // The listener goes when the delay ends: a job's calls share one signal, which would gather them.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', aborted, { once: true });
   });
 }

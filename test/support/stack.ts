@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
-import { loadConfig, type Config, type LlmProvider } from '@datagen/core';
+import { Cluster, type Redis } from 'ioredis';
+import { connect, loadConfig, type Config, type LlmProvider, type RedisClient } from '@datagen/core';
 import { startApiServer, type ApiServer } from '../../apps/api/src/server';
 import { startGenerationWorker, type GenerationWorker } from '../../apps/worker/src/worker';
 
@@ -9,13 +9,17 @@ import { startGenerationWorker, type GenerationWorker } from '../../apps/worker/
  * A whole service for one test: the API on a free port and, when a provider
  * is given, a worker, both on the real Redis under a namespace of their own
  * (queue name and key prefix), which stop() deletes.
+ *
+ * `REDIS_MODE=cluster` in the environment runs the same tests on a Redis
+ * Cluster whose seed node(s) `REDIS_URL` names (`npm run test:cluster`).
  */
 export interface TestStack {
   url: string;
   config: Config;
   api: ApiServer;
   workers: GenerationWorker[];
-  redis: Redis;
+  /** A plain client for the test's own reads and writes (a cluster client in cluster mode). */
+  redis: RedisClient;
   startWorker(provider: LlmProvider): Promise<GenerationWorker>;
   stop(): Promise<void>;
 }
@@ -29,10 +33,19 @@ export function redisUrl(): string {
   return url;
 }
 
+/** `REDIS_MODE` of this test run: `cluster` runs the suites on a Redis Cluster. */
+export function redisMode(): 'standalone' | 'cluster' {
+  const mode = process.env.REDIS_MODE?.trim() || 'standalone';
+  if (mode !== 'standalone' && mode !== 'cluster') throw new Error(`REDIS_MODE must be standalone or cluster, not '${mode}'`);
+  return mode;
+}
+
 export function testConfig(env: Record<string, string> = {}): Config {
   const ns = `t${randomBytes(5).toString('hex')}`;
   return loadConfig({
     REDIS_URL: redisUrl(),
+    // A test that brings its own Redis (REDIS_URL) brings a single server unless it says otherwise.
+    REDIS_MODE: env.REDIS_URL !== undefined ? 'standalone' : redisMode(),
     PORT: '0',
     API_KEYS: `${KEY_A},${KEY_B}`,
     QUEUE_NAME: ns,
@@ -47,7 +60,7 @@ export async function startStack(options: { provider?: LlmProvider; env?: Record
   const config = testConfig(options.env);
   const logger = pino({ level: 'silent' });
   const api = await startApiServer(config, logger);
-  const redis = new Redis(config.redisUrl);
+  const redis = testRedis(config);
   const workers: GenerationWorker[] = [];
   const stack: TestStack = {
     url: api.url,
@@ -71,14 +84,47 @@ export async function startStack(options: { provider?: LlmProvider; env?: Record
   return stack;
 }
 
-export async function deleteNamespace(redis: Redis, keyPrefix: string): Promise<void> {
-  for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}-queue}:*`]) {
+/** A client for the test's own use, on the Redis (or cluster) the config names. */
+export function testRedis(config: Config): RedisClient {
+  return connect(config, { maxRetriesPerRequest: 3 });
+}
+
+/**
+ * The servers that hold keys: the one server, or each master of a cluster
+ * (SCAN walks one server only, so a cluster is scanned node by node).
+ */
+async function keyHolders(redis: RedisClient): Promise<Redis[]> {
+  if (!(redis instanceof Cluster)) return [redis];
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+  return redis.nodes('master');
+}
+
+/** Every key matching `pattern`, on whichever node it lives, with that node. */
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<Array<{ key: string; node: Redis }>> {
+  const found: Array<{ key: string; node: Redis }> = [];
+  for (const node of await keyHolders(redis)) {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
+      for (const key of keys) found.push({ key, node });
     } while (cursor !== '0');
+  }
+  return found;
+}
+
+/**
+ * Deletes every key of a test's namespace. Each key is unlinked on the node
+ * that holds it, one at a time (on a cluster, one UNLINK of keys of several
+ * slots is refused).
+ */
+export async function deleteNamespace(redis: RedisClient, keyPrefix: string): Promise<void> {
+  for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}-queue}:*`]) {
+    const found = await scanKeys(redis, pattern);
+    for (const node of new Set(found.map((f) => f.node))) {
+      const keys = found.filter((f) => f.node === node).map((f) => f.key);
+      await keys.reduce((pipeline, key) => pipeline.unlink(key), node.pipeline()).exec();
+    }
   }
 }
 

@@ -98,10 +98,20 @@ function toHttp(error: unknown): { status: number; detail: unknown } {
   return { status: 500, detail: 'Internal server error' };
 }
 
-function isRedisUnavailable(e: { name?: string; message?: string; code?: string }): boolean {
+function isRedisUnavailable(e: { name?: string; message?: string; code?: string; previousErrors?: unknown[] }): boolean {
   const message = e.message ?? '';
+  // A MULTI on a cluster whose slot has no node fails as EXECABORT, with the reason in previousErrors.
+  if (message.startsWith('EXECABORT') && Array.isArray(e.previousErrors)) {
+    return e.previousErrors.some((inner) => inner !== null && typeof inner === 'object' && isRedisUnavailable(inner));
+  }
   return (
     e.name === 'MaxRetriesPerRequestError' ||
+    // Redis Cluster: a slot without a master, or a client that cannot find one
+    message.startsWith('CLUSTERDOWN') ||
+    message.startsWith('TRYAGAIN') ||
+    message.startsWith('Too many Cluster redirections') ||
+    message.startsWith('Failed to refresh slots cache') ||
+    message.includes("Cluster isn't ready") ||
     e.code === 'ECONNREFUSED' ||
     e.code === 'ECONNRESET' ||
     message.includes("enableOfflineQueue options is false") ||

@@ -1,10 +1,9 @@
-import { pino } from 'pino';
-import { ConfigError, DEV_API_KEY, loadConfig } from '@datagen/core';
+import { ConfigError, createLogger, DEV_API_KEY, loadConfig } from '@datagen/core';
 import { startApiServer } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, base: { service: 'api' } });
+  const logger = createLogger('api', config.logLevel);
   if (config.usingDevKey) {
     logger.warn(`API_KEYS is not set: accepting only the development key "${DEV_API_KEY}". Set API_KEYS before exposing this service.`);
   }

@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import {
   jobOptions,
   listQuerySchema,
+  NO_COUNTS,
   sha256,
   startJobSchema,
   TERMINAL_STATES,
@@ -10,7 +11,7 @@ import {
 } from '@datagen/core';
 import type { ApiContext } from './context';
 import { HttpError, notFound, validationError, withTimeout } from './errors';
-import { readStatus } from './status';
+import { buildStatus, configuredPrice, readStatus } from './status';
 import { streamData, streamMessages } from './streams';
 
 /** The "data generate" routes; mounted under both `/` and `/v1`. */
@@ -18,6 +19,7 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
   const router = Router();
   const { store, queue, config } = ctx;
   const requestSchema = startJobSchema(config.job.maxInputs);
+  const price = configuredPrice(config);
   const timeout = <T>(p: Promise<T>) => withTimeout(p, ctx.redisTimeoutMs);
 
   router.post('/data/generate', async (req, res) => {
@@ -58,18 +60,28 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
       throw error;
     }
     ctx.logger.info({ jobId, n: parsed.data.num_inputs_to_generate, mode: parsed.data.exploration_mode }, 'job queued');
+    ctx.metrics.jobsSubmitted.inc();
     // Answered from what was just stored: the job is QUEUED as of this request,
     // even if a worker has already taken it by the time the answer is sent.
-    const queued: DataGenerationStatus = {
-      job_id: jobId,
-      state: 'QUEUED',
-      detailed_status: [queuedMessage],
-      data: [],
-      num_inputs_to_generate: parsed.data.num_inputs_to_generate,
-      num_generated: 0,
-      created_at: new Date(createdAt).toISOString(),
-      usage: { input_tokens: 0, output_tokens: 0, llm_calls: 0 },
-    };
+    const queued = buildStatus(
+      {
+        jobId,
+        tenant,
+        request: parsed.data,
+        createdAt,
+        state: null,
+        cancelRequested: false,
+        generatedSeeds: null,
+        usage: { inputTokens: 0, outputTokens: 0, calls: 0 },
+        counts: NO_COUNTS,
+        report: null,
+      },
+      'QUEUED',
+      [queuedMessage],
+      [],
+      true,
+      price,
+    );
     res.json(queued);
   });
 
@@ -79,7 +91,7 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
     const tenant = tenant_(res);
     const ids = await timeout(store.tenantJobIds(tenant));
     // Lists leave out the data itself (it can be large): fetch one job for it.
-    const statuses = await timeout(Promise.all(ids.map((id) => readStatus(store, queue, id, tenant, false))));
+    const statuses = await timeout(Promise.all(ids.map((id) => readStatus(store, queue, id, tenant, false, price))));
     res.json(statuses.filter((s): s is DataGenerationStatus => s !== null && (query.data.state === undefined || s.state === query.data.state)));
   });
 
@@ -119,7 +131,7 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
   /** The job an earlier request with the same Idempotency-Key created; it may still be being created. */
   async function earlierJob(res: Response, jobId: string): Promise<DataGenerationStatus> {
     for (let wait = 0; wait < 20; wait++) {
-      const found = await readStatus(store, queue, jobId, tenant_(res), true);
+      const found = await readStatus(store, queue, jobId, tenant_(res), true, price);
       if (found !== null) return found;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -127,7 +139,7 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
   }
 
   async function status(_req: Request, res: Response, jobId: string): Promise<DataGenerationStatus> {
-    const found = await readStatus(store, queue, jobId, tenant_(res), true);
+    const found = await readStatus(store, queue, jobId, tenant_(res), true, price);
     if (found === null) throw notFound(`Job ${jobId} not found`);
     return found;
   }

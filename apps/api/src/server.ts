@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { apiRedisOptions, connect, createQueue, JobStore, type Config } from '@datagen/core';
+import { apiRedisOptions, connect, createMetrics, createQueue, JobStore, type Config } from '@datagen/core';
 import { createApp } from './app';
 import type { ApiContext } from './context';
 
@@ -13,8 +13,9 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(config: Config, logger: Logger): Promise<ApiServer> {
-  const redis = connect(config.redisUrl, apiRedisOptions());
+/** `host`: the address to listen on; all interfaces by default (the benchmarks pass 127.0.0.1). */
+export async function startApiServer(config: Config, logger: Logger, host = '0.0.0.0'): Promise<ApiServer> {
+  const redis = connect(config, apiRedisOptions());
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const ctx: ApiContext = {
     config,
@@ -22,13 +23,14 @@ export async function startApiServer(config: Config, logger: Logger): Promise<Ap
     store: new JobStore(redis, config.keyPrefix, config.job.retentionHours),
     queue: createQueue(config.queueName, config.keyPrefix, redis),
     logger,
+    metrics: createMetrics('api'),
     redisTimeoutMs: 3_000,
     openStreams: new Set(),
   };
   ctx.queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
   // Serve as soon as Redis answers; if it does not yet, start anyway (requests answer 503 until it does).
   await waitUntilReady(redis, 5_000);
-  const server = createApp(ctx).listen(config.port, '0.0.0.0');
+  const server = createApp(ctx).listen(config.port, host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
 

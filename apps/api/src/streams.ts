@@ -1,6 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
-import { endMarker, TERMINAL_STATES, type JobState } from '@datagen/core';
+import { duplicateConnection, endMarker, TERMINAL_STATES, type JobState, type RedisClient } from '@datagen/core';
 import type { ApiContext } from './context';
 import { liveState } from './status';
 
@@ -55,8 +54,10 @@ function startTextStream(res: Response): void {
 
 async function follow(ctx: ApiContext, req: Request, res: Response, jobId: string, render: Render): Promise<void> {
   const keys = ctx.store.keys(jobId);
-  // A blocking read holds its connection, so each open stream gets its own.
-  const reader: Redis = ctx.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+  // A blocking read holds its connection, so each open stream gets its own
+  // (on a cluster, its own cluster client: the job's two streams share a slot).
+  const reader: RedisClient = duplicateConnection(ctx.redis, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+  reader.on('error', () => undefined); // a stream that loses Redis ends; the client reconnects
   ctx.openStreams.add(reader);
   let closed = false;
   const onClose = () => {

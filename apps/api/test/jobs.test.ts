@@ -50,6 +50,17 @@ it('generates exactly N distinct inputs, in order, and reports usage', async () 
   expect(done.usage.input_tokens).toBe(100 * provider.calls.length);
   // never more calls in flight than the missing inputs could use: 23 needs 3 batches of 10
   expect(provider.calls.length).toBe(3);
+  // the quality and cost report
+  expect(done.report).toMatchObject({
+    generated: 23,
+    accepted: 23,
+    rejected: { exact_duplicate: 0, near_duplicate: 0, filtered: 0 },
+    unusable_answers: 0,
+    estimated_cost_usd: 0, // the offline configuration prices tokens at 0
+  });
+  expect(done.report.diversity.distinct_1).toBeGreaterThan(0);
+  expect(done.report.diversity.mean_pairwise_similarity).toBeLessThan(0.5);
+  expect(started.report.diversity).toBeNull();
 });
 
 it('streams data and messages while the job runs, and replays them on every connection', async () => {

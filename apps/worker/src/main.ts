@@ -1,13 +1,18 @@
-import { pino } from 'pino';
-import { ConfigError, createProvider, loadConfig } from '@datagen/core';
+import { ConfigError, createLogger, createMetrics, createProvider, loadConfig } from '@datagen/core';
+import { startMetricsServer } from './metricsServer';
 import { startGenerationWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, base: { service: 'worker' } });
+  const logger = createLogger('worker', config.logLevel);
   const provider = createProvider(config.llm);
-  const running = await startGenerationWorker(config, provider, logger);
-  logger.info({ queue: config.queueName, concurrency: config.worker.concurrency, provider: provider.name }, 'worker started');
+  const metrics = createMetrics('worker');
+  startMetricsServer(config.metricsPort, metrics, logger);
+  const running = await startGenerationWorker(config, provider, logger, metrics);
+  logger.info(
+    { queue: config.queueName, concurrency: config.worker.concurrency, provider: provider.name, llmLimits: config.llmLimits },
+    'worker started',
+  );
 
   const shutdown = (signal: string) => {
     logger.info({ signal, graceMs: config.worker.shutdownGraceMs }, 'shutting down');

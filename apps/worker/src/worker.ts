@@ -1,20 +1,29 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
+  AdaptiveConcurrency,
   cancelChannel,
   connect,
+  countBatch,
+  createMetrics,
+  MeteredProvider,
+  duplicateConnection,
   JobOwnershipLostError,
   JobStore,
+  measureDiversity,
   queuePrefix,
+  RateLimitedProvider,
   runGeneration,
   seedFromString,
   seededRandom,
+  SharedRateLimiter,
   workerRedisOptions,
   type Config,
   type GenerationJobData,
   type JobSink,
   type LlmProvider,
+  type Metrics,
+  type RedisClient,
 } from '@datagen/core';
 
 /**
@@ -24,6 +33,8 @@ import {
  */
 export interface GenerationWorker {
   worker: Worker<GenerationJobData>;
+  /** The provider as this worker's jobs call it: held to the shared rate limits and this process's adaptive concurrency. */
+  llm: RateLimitedProvider;
   /**
    * Stops taking jobs; running jobs launch no new batches, finish the ones in
    * flight and go back to the queue. After `graceMs` the rest are dropped
@@ -32,15 +43,33 @@ export interface GenerationWorker {
   close(graceMs: number): Promise<void>;
 }
 
-export async function startGenerationWorker(config: Config, provider: LlmProvider, logger: Logger): Promise<GenerationWorker> {
-  const redis = connect(config.redisUrl, workerRedisOptions());
+export async function startGenerationWorker(
+  config: Config,
+  provider: LlmProvider,
+  logger: Logger,
+  metrics: Metrics = createMetrics('worker'),
+): Promise<GenerationWorker> {
+  const metered = new MeteredProvider(provider, metrics);
+  const redis = connect(config, workerRedisOptions());
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
+  // One rate limit for all workers (buckets in Redis), and calls in flight that back off on 429s.
+  const { requestsPerMinute, tokensPerMinute, maxConcurrency } = config.llmLimits;
+  const llm = new RateLimitedProvider(metered, {
+    limiter: new SharedRateLimiter(redis, { keyPrefix: config.keyPrefix, requestsPerMinute, tokensPerMinute }),
+    concurrency: new AdaptiveConcurrency(maxConcurrency, {
+      onChange: (limit, reason) =>
+        reason === 'throttled'
+          ? logger.warn({ limit, max: maxConcurrency }, 'the LLM API pushed back (429/529): fewer calls at once')
+          : logger.info({ limit, max: maxConcurrency }, 'LLM calls succeed again: more calls at once'),
+    }),
+  });
   const running = new Map<string, AbortController>();
   /** Fired on shutdown: every running job stops launching batches and goes back to the queue. */
   const shutdown = new AbortController();
 
-  const subscriber: Redis = redis.duplicate();
+  // On a cluster, PUBLISH reaches the subscribers of every node.
+  const subscriber: RedisClient = duplicateConnection(redis);
   subscriber.on('error', () => undefined); // reported by the main connection
   await subscriber.subscribe(cancelChannel(config.keyPrefix));
   subscriber.on('message', (_channel, jobId: string) => running.get(jobId)?.abort());
@@ -53,6 +82,7 @@ export async function startGenerationWorker(config: Config, provider: LlmProvide
     if (record.state !== null) return log.info({ state: record.state }, 'job already ended');
     if (record.cancelRequested) {
       await store.finish(jobId, 'CANCELLED', 'Cancelled before it started; no inputs were generated.');
+      metrics.jobsFinished.inc({ state: 'CANCELLED' });
       return log.info('job cancelled before it started');
     }
 
@@ -67,6 +97,7 @@ export async function startGenerationWorker(config: Config, provider: LlmProvide
         const at = storedCount;
         storedCount += batch.accepted.length;
         const { cancelRequested } = await store.appendBatch(jobId, at, batch);
+        countBatch(metrics, batch.accepted.length, batch.counts);
         return { cancelRequested };
       },
       message: (text) => store.addMessage(jobId, text),
@@ -77,7 +108,7 @@ export async function startGenerationWorker(config: Config, provider: LlmProvide
     try {
       const outcome = await runGeneration(
         { jobId, request: record.request, accepted, generatedSeeds: record.generatedSeeds },
-        provider,
+        llm,
         sink,
         {
           maxParallelBatches: config.job.maxParallelBatches,
@@ -95,7 +126,9 @@ export async function startGenerationWorker(config: Config, provider: LlmProvide
         log.info('job handed back to the queue');
         throw new DelayedError();
       }
-      await store.finish(jobId, outcome.state, outcome.message);
+      const report = { diversity: measureDiversity(await store.readData(jobId)) };
+      await store.finish(jobId, outcome.state, outcome.message, report);
+      metrics.jobsFinished.inc({ state: outcome.state });
       log.info({ state: outcome.state }, 'job ended');
     } catch (error) {
       if (error instanceof JobOwnershipLostError && error.reason === 'ended') return log.info('job ended elsewhere; stopping');
@@ -113,22 +146,29 @@ export async function startGenerationWorker(config: Config, provider: LlmProvide
     concurrency: config.worker.concurrency,
     lockDuration: config.worker.lockDurationMs,
     stalledInterval: config.worker.stalledIntervalMs,
+    // A job resumes from what it stored, so a worker dying under it costs little:
+    // it survives as many dead workers as it has attempts (BullMQ's default, 1,
+    // failed a job on its second). A job that keeps killing its workers still ends.
+    maxStalledCount: 5,
   });
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
-  // A job that failed its last attempt ends ERROR, keeping what it stored.
+  // A job BullMQ will not retry (last attempt failed, or stalled too often) ends ERROR, keeping what it stored.
   worker.on('failed', (job, err) => {
     if (job === undefined) return;
-    const attempts = job.opts.attempts ?? 1;
     logger.error({ jobId: job.data.jobId, attempt: job.attemptsMade, err: err.message }, 'job attempt failed');
-    if (job.attemptsMade >= attempts) {
+    // finishedOn is set only when BullMQ moved the job to 'failed' for good; a retry leaves it unset.
+    if (job.finishedOn !== undefined) {
+      const attempts = job.attemptsMade === 1 ? '1 attempt' : `${job.attemptsMade} attempts`;
       void store
-        .finish(job.data.jobId, 'ERROR', `Stopped by an internal error after ${attempts} attempts: ${err.message}. The inputs generated so far are kept.`)
+        .finish(job.data.jobId, 'ERROR', `Stopped by an internal error after ${attempts}: ${err.message}. The inputs generated so far are kept.`)
+        .then((ended) => ended && metrics.jobsFinished.inc({ state: 'ERROR' }))
         .catch(() => undefined);
     }
   });
 
   return {
     worker,
+    llm,
     async close(graceMs: number) {
       shutdown.abort();
       const closing = worker.close();

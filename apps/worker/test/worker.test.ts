@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
 import {
   createQueue,
   jobOptions,
@@ -11,21 +10,22 @@ import {
   type GenerateBatchRequest,
   type GenerationJobData,
   type LlmProvider,
+  type RedisClient,
 } from '@datagen/core';
 import { startGenerationWorker, type GenerationWorker } from '../src/worker';
-import { deleteNamespace, testConfig, waitFor } from '../../../test/support/stack';
+import { deleteNamespace, testConfig, testRedis, waitFor } from '../../../test/support/stack';
 import { SequenceProvider, uniqueSentence } from '../../../test/support/providers';
 
 /** The worker against the real Redis: resuming, ownership, failures. */
 let config: Config;
-let redis: Redis;
+let redis: RedisClient;
 let store: JobStore;
 let queue: Queue<GenerationJobData>;
 const workers: GenerationWorker[] = [];
 
 beforeEach(() => {
   config = testConfig({ JOB_MAX_PARALLEL_BATCHES: '3' });
-  redis = new Redis(config.redisUrl);
+  redis = testRedis(config);
   store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
   queue = createQueue(config.queueName, config.keyPrefix, redis);
 });

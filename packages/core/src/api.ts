@@ -15,33 +15,118 @@ export const LIMITS = {
 } as const;
 
 export function startJobSchema(maxInputs: number) {
-  return z.object({
-    application_description: z.string().trim().min(1, 'must not be empty').max(LIMITS.descriptionChars),
-    num_inputs_to_generate: z.number().int().min(1).max(maxInputs),
-    seeds: z
-      .array(z.string().trim().min(1, 'seeds must be non-empty strings').max(LIMITS.seedChars))
-      .max(LIMITS.seeds),
-    batch_size: z.number().int().min(1).max(10).default(5),
-    num_shots: z.number().int().min(1).max(10).default(5),
-    exploration_mode: z.enum(EXPLORATION_MODES).default('BALANCED'),
-    run_parallel_batches: z.boolean().optional(),
-  });
+  // The descriptions end up in the OpenAPI document (apps/api/src/openapi.ts); they do not change validation.
+  return z
+    .object({
+      application_description: z
+        .string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(LIMITS.descriptionChars)
+        .describe('What the LLM application does; the generated inputs are inputs to it.'),
+      num_inputs_to_generate: z.number().int().min(1).max(maxInputs).describe('How many new inputs to generate (exactly this many).'),
+      seeds: z
+        .array(z.string().trim().min(1, 'seeds must be non-empty strings').max(LIMITS.seedChars))
+        .max(LIMITS.seeds)
+        .describe('Example inputs. May be empty: the job then writes 5 first examples of its own, which are not part of the output.'),
+      batch_size: z.number().int().min(1).max(10).default(5).describe('Inputs asked for in one LLM call.'),
+      num_shots: z.number().int().min(1).max(10).default(5).describe('Examples shown in each prompt.'),
+      exploration_mode: z
+        .enum(EXPLORATION_MODES)
+        .default('BALANCED')
+        .describe('How far the new inputs may stray from the examples, from CONSERVATIVE to ADVENTUROUS.'),
+      run_parallel_batches: z.boolean().optional().describe('Accepted for compatibility; batches of a job always run in parallel.'),
+    })
+    .describe('A data generation job.');
 }
 
 export type JobRequest = z.output<ReturnType<typeof startJobSchema>>;
 
 export const listQuerySchema = z.object({
-  state: z.enum(JOB_STATES).optional(),
+  state: z.enum(JOB_STATES).optional().describe('Only jobs in this state.'),
 });
 
-export interface DataGenerationStatus {
-  job_id: string;
-  state: JobState;
-  detailed_status: string[];
-  data: string[] | null;
-  // Our additions; the contract allows extra fields, never renamed ones.
-  num_inputs_to_generate: number;
-  num_generated: number;
-  created_at: string;
-  usage: { input_tokens: number; output_tokens: number; llm_calls: number };
+/** The answer of every job route: one schema, from which both the TS type and the OpenAPI document come. */
+export const dataGenerationStatusSchema = z
+  .object({
+    job_id: z.string().describe('The id of the job.'),
+    state: z.enum(JOB_STATES).describe('QUEUED, RUNNING, then DONE, ERROR or CANCELLED.'),
+    detailed_status: z.array(z.string()).describe('Human-readable progress messages, oldest first.'),
+    data: z
+      .array(z.string())
+      .nullable()
+      .describe('The inputs accepted so far (present before DONE too); null in lists, which leave the data out.'),
+    // Our additions; the contract allows extra fields, never renamed ones.
+    num_inputs_to_generate: z.number().int().min(1).describe('How many inputs the job was asked for.'),
+    num_generated: z.number().int().min(0).describe('How many inputs it has accepted so far.'),
+    created_at: z.string().describe('When the job was created (ISO 8601).'),
+    usage: z
+      .object({
+        input_tokens: z.number().int().min(0),
+        output_tokens: z.number().int().min(0),
+        llm_calls: z.number().int().min(0),
+      })
+      .describe('LLM tokens and calls the job has used so far.'),
+    report: z
+      .object({
+        generated: z.number().int().min(0).describe('Candidates judged so far.'),
+        accepted: z.number().int().min(0),
+        rejected: z.object({
+          exact_duplicate: z.number().int().min(0),
+          near_duplicate: z.number().int().min(0),
+          filtered: z.number().int().min(0).describe('Dropped by the heuristic filters: empty, meta-text, refusal, far-off length.'),
+        }),
+        unusable_answers: z.number().int().min(0).describe('LLM answers with no usable input at all.'),
+        estimated_cost_usd: z.number().min(0).nullable().describe('From the tokens and the model price; null for a model of unknown price.'),
+        diversity: z
+          .object({
+            distinct_1: z.number(),
+            distinct_2: z.number(),
+            mean_pairwise_similarity: z.number().describe('Mean ROUGE-L F1 over pairs (sampled above 5,000 pairs).'),
+            compression_ratio: z.number().describe('Size over gzip size of the set; higher is more repetitive.'),
+          })
+          .nullable()
+          .describe('Measured when the job ended; null before.'),
+      })
+      .describe('Quality and cost of the job so far (the measures of npm run eval).'),
+  })
+  .describe('The state, progress messages and data so far of a data generation job.');
+
+export type DataGenerationStatus = z.infer<typeof dataGenerationStatusSchema>;
+
+/** `{"detail": "..."}`: every error answer but validation's (401, 404, 409, 413, 503, ...). */
+export const errorBodySchema = z.object({ detail: z.string().describe('What went wrong.') }).describe('An error.');
+
+/** 422: FastAPI-style validation errors, as the hosted service answers them. */
+export const validationErrorBodySchema = z
+  .object({
+    detail: z.array(
+      z.object({
+        loc: z.array(z.union([z.string(), z.number().int()])).describe('Where: "body" or "query", then the path of the field.'),
+        msg: z.string().describe('What is wrong with it.'),
+        type: z.string().describe('A FastAPI (pydantic) error type, e.g. missing, less_than_equal, enum.'),
+      }),
+    ),
+  })
+  .describe('The request did not validate: one entry a problem.');
+
+/**
+ * A contract schema as JSON Schema 2020-12 (the dialect of OpenAPI 3.1): the
+ * request side (`input`: defaults make fields optional) or the answer side
+ * (`output`). Answers stay open to new fields, which the contract allows.
+ */
+export function contractJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    override: ({ jsonSchema }) => {
+      const s = jsonSchema as Record<string, unknown>;
+      if (io === 'output' && s.additionalProperties === false) delete s.additionalProperties;
+      // z.number().int() bounds itself to the safe integers: noise in a reference.
+      if (s.minimum === Number.MIN_SAFE_INTEGER) delete s.minimum;
+      if (s.maximum === Number.MAX_SAFE_INTEGER) delete s.maximum;
+    },
+  }) as Record<string, unknown>;
+  delete json.$schema; // the embedding document names the dialect
+  return json;
 }

@@ -20,6 +20,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-test', LLM_PROVIDER: 'offline' }).llm.provider).toBe('offline');
   });
 
+  it('reads one Redis by default, and the seed nodes of a cluster in cluster mode', () => {
+    expect(loadConfig({})).toMatchObject({ redisMode: 'standalone', redisNodes: ['redis://127.0.0.1:6379'] });
+    const config = loadConfig({ REDIS_MODE: 'cluster', REDIS_URL: 'redis://127.0.0.1:7000, redis://127.0.0.1:7001' });
+    expect(config).toMatchObject({ redisMode: 'cluster', redisNodes: ['redis://127.0.0.1:7000', 'redis://127.0.0.1:7001'] });
+    expect(loadConfig({ REDIS_MODE: 'cluster', REDIS_URL: 'redis://127.0.0.1:7000' }).redisNodes).toEqual(['redis://127.0.0.1:7000']);
+  });
+
   it('reads comma-separated API keys', () => {
     expect(loadConfig({ API_KEYS: ' a, b ,,c ' }).apiKeys).toEqual(['a', 'b', 'c']);
   });
@@ -28,9 +35,15 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://127.0.0.1:7000,redis://127.0.0.1:7001' }, 'REDIS_URL'],
+    [{ REDIS_MODE: 'cluster', REDIS_URL: 'redis://127.0.0.1:7000,127.0.0.1:7001' }, 'REDIS_URL'],
+    [{ REDIS_MODE: 'sentinel' }, 'REDIS_MODE'],
     [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY'],
     [{ JOB_MAX_PARALLEL_BATCHES: '1.5' }, 'JOB_MAX_PARALLEL_BATCHES'],
-    [{ LLM_PROVIDER: 'openai' }, 'LLM_PROVIDER'],
+    [{ LLM_PROVIDER: 'gemini' }, 'LLM_PROVIDER'],
+    [{ LLM_PROVIDER: 'openai' }, 'OPENAI_BASE_URL'],
+    [{ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' }, 'OPENAI_MODEL'],
     [{ LLM_PROVIDER: 'anthropic' }, 'ANTHROPIC_API_KEY'],
     [{ NODE_ENV: 'production' }, 'API_KEYS'],
     [{ ADMIN_USER: 'ops' }, 'ADMIN_PASSWORD'],

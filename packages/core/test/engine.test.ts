@@ -5,6 +5,7 @@ import {
   RetryableLlmError,
   runGeneration,
   seededRandom,
+  type BatchCounts,
   type EngineJob,
   type EngineOptions,
   type EngineOutcome,
@@ -23,6 +24,7 @@ interface RecordedBatch {
   accepted: string[];
   usage: TokenUsage | null;
   message: string;
+  counts?: BatchCounts;
 }
 
 class MemorySink implements JobSink {
@@ -38,7 +40,7 @@ class MemorySink implements JobSink {
   }
 
   async recordBatch(batch: RecordedBatch): Promise<{ cancelRequested: boolean }> {
-    this.batches.push({ accepted: [...batch.accepted], usage: batch.usage === null ? null : { ...batch.usage }, message: batch.message });
+    this.batches.push({ accepted: [...batch.accepted], usage: batch.usage === null ? null : { ...batch.usage }, message: batch.message, counts: batch.counts });
     this.messages.push(batch.message);
     return { cancelRequested: this.cancelWhen(this) };
   }
@@ -647,6 +649,36 @@ describe('runGeneration: cancel', () => {
     expect(sink.accepted).toEqual([]);
     // its tokens were spent all the same
     expect(sink.usages).toEqual([USAGE(0)]);
+  });
+});
+
+describe('runGeneration: heuristic filters and temperature', () => {
+  it('filters meta-text, refusals and far-off lengths before dedup, and counts them', async () => {
+    const long = Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ');
+    const provider = new ScriptedProvider(async (_, call) => ({
+      candidates:
+        call === 0
+          ? ['Here are 5 new inputs for this application:', "I'm sorry, but I can't help with that.", long, fresh(0), fresh(1)]
+          : [fresh(2 + call)],
+      usage: USAGE(call),
+    }));
+    const sink = new MemorySink();
+    const { outcome } = await run(job({ num_inputs_to_generate: 4 }), provider, {}, sink);
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).not.toContain(long);
+    expect(sink.batches[0]!.counts).toMatchObject({ candidates: 5, filtered: 3, exactDuplicates: 0, nearDuplicates: 0 });
+    expect(sink.messages.some((m) => /2 new inputs accepted, 3 filtered out/.test(m))).toBe(true);
+  });
+
+  it('says when and why the temperature changes', async () => {
+    const provider = new ScriptedProvider(async (_, call) => ({
+      candidates: call === 0 ? [SEEDS[0]!, SEEDS[1]!, SEEDS[2]!, fresh(0)] : [fresh(call)],
+      usage: USAGE(call),
+    }));
+    const sink = new MemorySink();
+    await run(job({ num_inputs_to_generate: 3 }), provider, {}, sink);
+    expect(sink.messages.some((m) => /Temperature 0\.7 -> 0\.75: 3 of 4 were too similar to earlier inputs\./.test(m))).toBe(true);
+    expect(provider.requests[1]!.temperature).toBe(0.75);
   });
 });
 

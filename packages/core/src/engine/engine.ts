@@ -2,11 +2,13 @@ import type { JobRequest } from '../api';
 import { FatalLlmError } from '../llm/errors';
 import type { LlmProvider, TokenUsage } from '../llm/provider';
 import { DedupIndex } from './dedup';
+import { filterCandidate, lengthRange, type LengthRange } from './filters';
 import { MODE_SETTINGS, type ModeSettings } from './modes';
 import { parseBatch } from './parse';
 import { buildBatchPrompt, buildFirstSeedsPrompt, buildSystemPrompt } from './prompt';
 import type { Random } from './random';
 import { sampleShots } from './sampling';
+import { nextTemperature } from './temperature';
 
 /**
  * The generation engine: runs one job from wherever it stands to exactly N
@@ -21,11 +23,25 @@ export interface JobSink {
    * order), its token usage and its progress message. Answers whether the
    * job has been cancelled meanwhile.
    */
-  recordBatch(batch: { accepted: string[]; usage: TokenUsage | null; message: string }): Promise<{ cancelRequested: boolean }>;
+  recordBatch(batch: { accepted: string[]; usage: TokenUsage | null; message: string; counts?: BatchCounts }): Promise<{ cancelRequested: boolean }>;
   message(text: string): Promise<void>;
   /** Stores the seeds a seedless job wrote for itself, so a restart reuses them. */
   saveGeneratedSeeds(seeds: string[]): Promise<void>;
 }
+
+/** What became of one batch's candidates, for the job's report and the metrics. */
+export interface BatchCounts {
+  /** Candidates judged (those past the target are not). */
+  candidates: number;
+  exactDuplicates: number;
+  nearDuplicates: number;
+  /** Rejected by the heuristic filters (empty, meta-text, refusal, length). */
+  filtered: number;
+  /** Answers that held no usable input at all (refusals, empty or broken output). */
+  unusableAnswers: number;
+}
+
+export const NO_COUNTS: BatchCounts = { candidates: 0, exactDuplicates: 0, nearDuplicates: 0, filtered: 0, unusableAnswers: 0 };
 
 export interface EngineJob {
   jobId: string;
@@ -76,6 +92,8 @@ class GenerationRun {
   private readonly accepted: string[];
   private readonly dedup: DedupIndex;
   private seeds: string[];
+  /** The seeds' length range in words, for the length filter. */
+  private seedLengths: LengthRange | null;
   private temperature: number;
   private batchesStarted = 0;
   private barrenStreak = 0;
@@ -103,6 +121,7 @@ class GenerationRun {
     this.temperature = this.mode.temperature.min;
     this.accepted = job.accepted.slice(0, this.target);
     this.seeds = r.seeds.length > 0 ? [...r.seeds] : [...(job.generatedSeeds ?? [])];
+    this.seedLengths = lengthRange(this.seeds);
     this.dedup = new DedupIndex(this.mode.nearDuplicateThreshold);
     for (const seed of this.seeds) this.dedup.add(seed);
     for (const input of this.accepted) this.dedup.add(input);
@@ -204,7 +223,8 @@ class GenerationRun {
       if (result === null) continue;
       const seeds: string[] = [];
       for (const input of result.inputs) {
-        if (seeds.length < FIRST_SEEDS_COUNT && this.dedup.checkAndAdd(input).kind === 'unique') seeds.push(input);
+        if (seeds.length >= FIRST_SEEDS_COUNT || !filterCandidate(input, null, this.job.request.exploration_mode).ok) continue;
+        if (this.dedup.checkAndAdd(input).kind === 'unique') seeds.push(input);
       }
       if (seeds.length === 0) {
         this.barrenStreak++;
@@ -214,6 +234,7 @@ class GenerationRun {
       }
       await this.sink.saveGeneratedSeeds(seeds);
       this.seeds = seeds;
+      this.seedLengths = lengthRange(seeds);
       await this.record([], result.usage, `Wrote ${seeds.length} first example inputs; they serve as seeds and are not part of the output.`);
       return;
     }
@@ -252,27 +273,40 @@ class GenerationRun {
 
     // Judging is synchronous, so concurrent batches never overshoot the target.
     const fresh: string[] = [];
-    let duplicates = 0;
+    const counts = { ...NO_COUNTS };
     for (const input of result.inputs) {
       if (this.accepted.length >= this.target) break;
+      counts.candidates++;
+      if (!filterCandidate(input, this.seedLengths, this.job.request.exploration_mode).ok) {
+        counts.filtered++;
+        continue;
+      }
       const verdict = this.dedup.checkAndAdd(input);
       if (verdict.kind === 'unique') {
         fresh.push(input);
         this.accepted.push(input);
-      } else if (verdict.kind !== 'empty') duplicates++;
+      } else if (verdict.kind === 'exact') counts.exactDuplicates++;
+      else if (verdict.kind === 'near') counts.nearDuplicates++;
+      else counts.filtered++;
     }
+    const duplicates = counts.exactDuplicates + counts.nearDuplicates;
     this.totalDuplicates += duplicates;
     this.barrenStreak = fresh.length === 0 ? this.barrenStreak + 1 : 0;
-    this.adaptTemperature(fresh.length, duplicates);
+    const warmth = nextTemperature(this.temperature, this.mode.temperature, { good: fresh.length, similar: duplicates, bad: counts.filtered });
 
     const parts = [`Batch ${number}: ${fresh.length} new input${fresh.length === 1 ? '' : 's'} accepted`];
     if (duplicates > 0) parts.push(`${duplicates} rejected as duplicates`);
-    const message = `${parts.join(', ')} (${this.accepted.length}/${this.target} done).`;
-    await this.record(fresh, result.usage, message);
+    if (counts.filtered > 0) parts.push(`${counts.filtered} filtered out (empty, meta-text, refusal or far off the seeds' length)`);
+    let message = `${parts.join(', ')} (${this.accepted.length}/${this.target} done).`;
+    if (warmth.reason !== null) {
+      message += ` Temperature ${this.temperature} -> ${warmth.temperature}: ${warmth.reason}.`;
+      this.temperature = warmth.temperature;
+    }
+    await this.record(fresh, result.usage, message, counts);
   }
 
-  private async record(accepted: string[], usage: TokenUsage | null, message: string): Promise<void> {
-    const { cancelRequested } = await this.sink.recordBatch({ accepted, usage, message });
+  private async record(accepted: string[], usage: TokenUsage | null, message: string, counts?: BatchCounts): Promise<void> {
+    const { cancelRequested } = await this.sink.recordBatch({ accepted, usage, message, counts });
     if (cancelRequested) this.cancel();
   }
 
@@ -303,7 +337,10 @@ class GenerationRun {
       });
       const parsed = parseBatch(response.candidates);
       if (parsed.problem !== undefined) {
-        await this.failed(`Batch ${batchNumber}: unusable answer (${parsed.problem}); retrying.`, parsed.problem, response.usage);
+        await this.failed(`Batch ${batchNumber}: unusable answer (${parsed.problem}); retrying.`, parsed.problem, response.usage, {
+          ...NO_COUNTS,
+          unusableAnswers: 1,
+        });
         return null;
       }
       this.failureStreak = 0;
@@ -320,10 +357,10 @@ class GenerationRun {
     }
   }
 
-  private async failed(message: string, reason: string, usage: TokenUsage | null): Promise<void> {
+  private async failed(message: string, reason: string, usage: TokenUsage | null, counts?: BatchCounts): Promise<void> {
     this.failureStreak++;
     this.lastFailure = reason;
-    await this.record([], usage, message);
+    await this.record([], usage, message, counts);
     if (!this.stopped) await this.backoff();
   }
 
@@ -332,14 +369,6 @@ class GenerationRun {
     const cap = this.options.retryMaxDelayMs ?? 15_000;
     const delay = Math.min(cap, base * 2 ** (this.failureStreak - 1)) * (0.5 + this.options.random() / 2);
     await sleep(delay, this.calls.signal);
-  }
-
-  /** A first, simple rule: when a batch is mostly duplicates, warm up within the mode's band. */
-  private adaptTemperature(fresh: number, duplicates: number): void {
-    if (duplicates > fresh) {
-      const { max } = this.mode.temperature;
-      this.temperature = Math.min(max, Math.round((this.temperature + 0.05) * 100) / 100);
-    }
   }
 }
 

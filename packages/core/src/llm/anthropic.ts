@@ -1,14 +1,16 @@
-import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, type Middleware } from '@anthropic-ai/sdk';
 import { SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
-import { FatalLlmError, RetryableLlmError } from './errors';
-import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider } from './provider';
+import { FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
+import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
 
 /**
  * The Anthropic Messages API as an LlmProvider. The SDK retries rate limits,
  * overloads, 5xx and network failures itself (with backoff, honouring
  * retry-after); this class only turns what is left into the engine's
  * vocabulary of failure: FatalLlmError (fix the configuration) or
- * RetryableLlmError (try the batch again later).
+ * RetryableLlmError (try the batch again later), the latter with a `kind`
+ * and, for 429 and 529, the `retryAfterMs` the API asked for. Every throttled
+ * attempt, retried by the SDK or not, is reported to `request.onThrottled`.
  *
  * `request.temperature` is not sent: SDK 1.x speaks API version 2026-10-21,
  * which removed the sampling parameters (any value, even 1.0, is a 400), and
@@ -73,7 +75,7 @@ export class AnthropicProvider implements LlmProvider {
           ],
           tool_choice: { type: 'tool', name: SUBMIT_TOOL_NAME },
         },
-        { signal: request.signal },
+        { signal: request.signal, ...(request.onThrottled !== undefined && { middleware: [throttleObserver(request.onThrottled)] }) },
       );
     } catch (error) {
       throw this.translateError(error, request.signal);
@@ -87,11 +89,14 @@ export class AnthropicProvider implements LlmProvider {
     if (error instanceof APIUserAbortError || signal?.aborted === true) return error;
     const retries = this.maxRetries === 1 ? '1 retry' : `${this.maxRetries} retries`;
     if (error instanceof APIConnectionTimeoutError) {
-      return new RetryableLlmError(`the Anthropic API did not answer within ${this.timeoutMs} ms (after ${retries})`, { cause: error });
+      return new RetryableLlmError(`the Anthropic API did not answer within ${this.timeoutMs} ms (after ${retries})`, { cause: error, kind: 'timeout' });
     }
     if (error instanceof APIConnectionError) {
       const cause = error.cause instanceof Error ? `: ${describeCause(error.cause)}` : '';
-      return new RetryableLlmError(`could not reach the Anthropic API at ${this.client.baseURL}${cause} (after ${retries})`, { cause: error });
+      return new RetryableLlmError(`could not reach the Anthropic API at ${this.client.baseURL}${cause} (after ${retries})`, {
+        cause: error,
+        kind: 'network',
+      });
     }
     if (error instanceof APIError && typeof error.status === 'number') {
       return this.translateStatus(error, error.status, retries);
@@ -100,7 +105,7 @@ export class AnthropicProvider implements LlmProvider {
     const { name, message } = describeUnknown(error);
     if (name === 'SyntaxError') {
       // The SDK does not retry a 200 whose body is not JSON; the next batch may fare better.
-      return new RetryableLlmError(`the Anthropic API sent a response that is not valid JSON (${message})`, { cause: error });
+      return new RetryableLlmError(`the Anthropic API sent a response that is not valid JSON (${message})`, { cause: error, kind: 'bad_output' });
     }
     return new RetryableLlmError(`the call to the Anthropic API failed: ${message}`, { cause: error });
   }
@@ -128,12 +133,20 @@ export class AnthropicProvider implements LlmProvider {
           cause: error,
         });
       case 429:
-        return new RetryableLlmError(`the Anthropic API rate limit was hit (429) and still held after ${retries}`, { cause: error });
+        return new RetryableLlmError(`the Anthropic API rate limit was hit (429) and still held after ${retries}`, {
+          cause: error,
+          kind: 'rate_limit',
+          retryAfterMs: retryAfterMsOf(error.headers),
+        });
       case 529:
-        return new RetryableLlmError(`the Anthropic API is overloaded (529) and still was after ${retries}`, { cause: error });
+        return new RetryableLlmError(`the Anthropic API is overloaded (529) and still was after ${retries}`, {
+          cause: error,
+          kind: 'overloaded',
+          retryAfterMs: retryAfterMsOf(error.headers),
+        });
     }
     if (status >= 500 || status === 408 || status === 409) {
-      return new RetryableLlmError(`the Anthropic API failed (${said}) after ${retries}`, { cause: error });
+      return new RetryableLlmError(`the Anthropic API failed (${said}) after ${retries}`, { cause: error, kind: 'server' });
     }
     // 400, 422 and other client errors: the same request will fail the same way.
     return new FatalLlmError(
@@ -141,6 +154,25 @@ export class AnthropicProvider implements LlmProvider {
       { cause: error },
     );
   }
+}
+
+/**
+ * Per-attempt middleware: tells the caller about every 429 and 529, also the
+ * ones the SDK then retries by itself, with the wait the API asked for.
+ */
+function throttleObserver(onThrottled: (signal: ThrottleSignal) => void): Middleware {
+  return async (request, next) => {
+    const response = await next(request);
+    if (response.status === 429 || response.status === 529) {
+      const retryAfterMs = retryAfterMsOf(response.headers);
+      try {
+        onThrottled({ kind: response.status === 429 ? 'rate_limit' : 'overloaded', ...(retryAfterMs !== undefined && { retryAfterMs }) });
+      } catch {
+        // An observer's bug must not turn into a failed call.
+      }
+    }
+    return response;
+  };
 }
 
 /**

@@ -20,6 +20,19 @@ export interface GenerateBatchRequest {
   /** Structured facts the prompt was built from, for providers that are not LLMs. */
   context: BatchContext;
   signal?: AbortSignal;
+  /**
+   * Called for every attempt the API throttled (429 rate limit, 529 overload),
+   * also ones the provider then retries by itself, so a rate limiter can slow
+   * down at the first push-back rather than when the retries are spent.
+   * Optional for providers and callers alike.
+   */
+  onThrottled?: (signal: ThrottleSignal) => void;
+}
+
+/** One push-back from the API: what it was, and how long it asked us to wait, when it said. */
+export interface ThrottleSignal {
+  kind: 'rate_limit' | 'overloaded';
+  retryAfterMs?: number;
 }
 
 /** What the prompt says, in data form (the offline generator reads this instead of the prompt). */

@@ -1,6 +1,8 @@
-import type { Redis, Cluster } from 'ioredis';
 import type { JobRequest, JobState } from '../api';
+import type { RedisClient } from '../queue';
 import type { TokenUsage } from '../llm/provider';
+import type { Diversity } from '../engine/diversity';
+import { NO_COUNTS, type BatchCounts } from '../engine/engine';
 import { createHash } from 'node:crypto';
 import { cancelChannel, idempotencyKey, jobKeys, tenantJobsKey, type JobKeys } from './keys';
 
@@ -9,8 +11,6 @@ import { cancelChannel, idempotencyKey, jobKeys, tenantJobsKey, type JobKeys } f
  * BullMQ's. Writes that must happen together are Lua scripts over one job's
  * keys (one hash tag, so they run on a Redis Cluster too).
  */
-
-export type RedisClient = Redis | Cluster;
 
 /** Progress messages kept per job; older ones are trimmed. */
 export const MAX_MESSAGES = 1000;
@@ -27,6 +27,15 @@ export interface JobRecord {
   cancelRequested: boolean;
   generatedSeeds: string[] | null;
   usage: TokenUsage & { calls: number };
+  /** What became of the candidates so far. */
+  counts: BatchCounts;
+  /** The quality report written when the job ended, if it has. */
+  report: JobReport | null;
+}
+
+/** Written once, when a job ends: the diversity of what it accepted. */
+export interface JobReport {
+  diversity: Diversity;
 }
 
 export interface JobSnapshot {
@@ -60,7 +69,7 @@ const APPEND_BATCH = `
 if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return {-2, 0} end
 local len = redis.call('XLEN', KEYS[2])
 if len ~= tonumber(ARGV[1]) then return {-1, 0} end
-for i = 8, #ARGV do
+for i = 13, #ARGV do
   len = len + 1
   redis.call('XADD', KEYS[2], '0-' .. len, 'v', ARGV[i])
 end
@@ -68,6 +77,10 @@ if ARGV[5] ~= '0' then
   redis.call('HINCRBY', KEYS[1], 'tokens_in', ARGV[3])
   redis.call('HINCRBY', KEYS[1], 'tokens_out', ARGV[4])
   redis.call('HINCRBY', KEYS[1], 'llm_calls', ARGV[5])
+end
+local countFields = {'candidates', 'rejected_exact', 'rejected_near', 'rejected_filtered', 'unusable_answers'}
+for i = 1, 5 do
+  if ARGV[7 + i] ~= '0' then redis.call('HINCRBY', KEYS[1], countFields[i], ARGV[7 + i]) end
 end
 if ARGV[6] ~= '' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'm', ARGV[6])
@@ -82,6 +95,7 @@ return {len, 0}
 const FINISH = `
 if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finished_at', ARGV[3])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'report', ARGV[6]) end
 if ARGV[2] ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'm', ARGV[2]) end
 redis.call('XADD', KEYS[3], '*', 'end', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -92,6 +106,8 @@ return 1
 
 export class JobStore {
   private readonly retentionMs: number;
+  private readonly appendBatchScript: ScriptCall;
+  private readonly finishScript: ScriptCall;
 
   constructor(
     readonly redis: RedisClient,
@@ -99,6 +115,8 @@ export class JobStore {
     retentionHours: number,
   ) {
     this.retentionMs = Math.round(retentionHours * 3_600_000);
+    this.appendBatchScript = defineScript(redis, 'datagenAppendBatch', APPEND_BATCH, 3);
+    this.finishScript = defineScript(redis, 'datagenFinish', FINISH, 3);
   }
 
   keys(jobId: string): JobKeys {
@@ -194,13 +212,11 @@ export class JobStore {
   async appendBatch(
     jobId: string,
     storedCount: number,
-    batch: { accepted: string[]; usage: TokenUsage | null; message: string },
+    batch: { accepted: string[]; usage: TokenUsage | null; message: string; counts?: BatchCounts },
   ): Promise<{ length: number; cancelRequested: boolean }> {
     const k = this.keys(jobId);
     const u = batch.usage;
-    const [length, cancel] = (await this.redis.eval(
-      APPEND_BATCH,
-      3,
+    const [length, cancel] = (await this.appendBatchScript(
       k.meta,
       k.data,
       k.messages,
@@ -211,6 +227,7 @@ export class JobStore {
       u === null ? '0' : '1',
       batch.message,
       String(MAX_MESSAGES),
+      ...countArgs(batch.counts),
       ...batch.accepted,
     )) as [number, number];
     if (length === -2) throw new JobOwnershipLostError(`job ${jobId} has already ended`, 'ended');
@@ -235,11 +252,9 @@ export class JobStore {
   }
 
   /** Ends the job with its terminal state, once: a second call changes nothing and answers false. */
-  async finish(jobId: string, state: TerminalState, message: string): Promise<boolean> {
+  async finish(jobId: string, state: TerminalState, message: string, report?: JobReport): Promise<boolean> {
     const k = this.keys(jobId);
-    const done = await this.redis.eval(
-      FINISH,
-      3,
+    const done = await this.finishScript(
       k.meta,
       k.data,
       k.messages,
@@ -248,6 +263,7 @@ export class JobStore {
       String(Date.now()),
       String(this.retentionMs),
       String(MAX_MESSAGES),
+      report === undefined ? '' : JSON.stringify(report),
     );
     return done === 1;
   }
@@ -258,6 +274,25 @@ export class JobStore {
     await this.redis.multi().hset(meta, 'cancel_requested', '1').pexpire(meta, this.retentionMs).exec().then(throwOnPipelineError);
     await this.redis.publish(cancelChannel(this.prefix), jobId);
   }
+}
+
+type ScriptCall = (...keysAndArgs: string[]) => Promise<unknown>;
+
+/**
+ * A Lua script as a command of the client (ioredis `defineCommand`): sent as
+ * EVALSHA, and as EVAL only when the server does not have it yet (NOSCRIPT),
+ * so the script text does not travel with every call. On a Redis Cluster the
+ * client sends it to the node owning the keys' slot and loads it there the same way.
+ */
+function defineScript(redis: RedisClient, name: string, lua: string, numberOfKeys: number): ScriptCall {
+  const commands = redis as unknown as Record<string, ScriptCall | undefined>;
+  if (typeof commands[name] !== 'function') redis.defineCommand(name, { lua, numberOfKeys });
+  return (...keysAndArgs) => commands[name]!.apply(redis, keysAndArgs);
+}
+
+function countArgs(counts: BatchCounts | undefined): string[] {
+  const c = counts ?? NO_COUNTS;
+  return [c.candidates, c.exactDuplicates, c.nearDuplicates, c.filtered, c.unusableAnswers].map(String);
 }
 
 /** The state a stream entry of the messages stream ends the job with, if it is the end marker. */
@@ -288,6 +323,14 @@ function toRecord(jobId: string, meta: Record<string, string>): JobRecord | null
       outputTokens: Number(meta.tokens_out ?? 0),
       calls: Number(meta.llm_calls ?? 0),
     },
+    counts: {
+      candidates: Number(meta.candidates ?? 0),
+      exactDuplicates: Number(meta.rejected_exact ?? 0),
+      nearDuplicates: Number(meta.rejected_near ?? 0),
+      filtered: Number(meta.rejected_filtered ?? 0),
+      unusableAnswers: Number(meta.unusable_answers ?? 0),
+    },
+    report: meta.report !== undefined ? (JSON.parse(meta.report) as JobReport) : null,
   };
 }
 

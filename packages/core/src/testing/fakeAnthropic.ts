@@ -73,11 +73,14 @@ export interface RecordedRequest {
   count: number;
   /** The tool the answer must call: tool_choice's name, else the first tool's, else submit_inputs. */
   toolName: string;
-  /** What the fake did: 'ok', a fault, 'scripted_error', 'unauthorized', 'invalid' or 'not_found'. */
+  /**
+   * What the fake did: 'ok', a fault, 'scripted_error', 'unauthorized', 'invalid' or 'not_found';
+   * 'aborted' when the client hung up before the answer (a cancelled call).
+   */
   outcome: FakeOutcome | 'pending';
 }
 
-export type FakeOutcome = 'ok' | FakeFault | 'scripted_error' | 'unauthorized' | 'invalid' | 'not_found';
+export type FakeOutcome = 'ok' | FakeFault | 'scripted_error' | 'unauthorized' | 'invalid' | 'not_found' | 'aborted';
 
 export interface FakeAnthropicOptions {
   /** The accepted key (`x-api-key` or `Authorization: Bearer`, as SDK 1.x sends it); others get 401. `null` accepts any. Default `'test-key'`. */
@@ -116,6 +119,11 @@ export interface FakeAnthropicStats {
   faults: Record<FakeFault, number>;
   /** 401, 400 and 404 answers the fake gave on its own (not scripted). */
   rejected: number;
+  /**
+   * Calls whose client hung up before the answer (during the latency wait or a
+   * hang): how a test sees that an aborted LLM call really left the wire.
+   */
+  aborted: number;
 }
 
 export interface FakeAnthropic {
@@ -139,6 +147,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     inputsServed: 0,
     faults: Object.fromEntries(FAKE_FAULTS.map((f) => [f, 0])) as Record<FakeFault, number>,
     rejected: 0,
+    aborted: 0,
   };
   const sockets = new Set<Socket>();
   const cachedSystems = new Set<string>();
@@ -211,10 +220,20 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       // Never answer; the client's timeout or close() ends the connection.
       recorded.outcome = 'hang';
       stats.faults.hang++;
+      res.once('close', () => {
+        if (!closing) stats.aborted++;
+      });
       return;
     }
     const latency = typeof options.latencyMs === 'function' ? options.latencyMs(index, recorded) : (options.latencyMs ?? 0);
-    if (latency > 0 && !(await waitUnlessClosed(res, latency))) return;
+    if (latency > 0 && !(await waitUnlessClosed(res, latency))) {
+      // Not counted when close() dropped the connection: only the client's own hang-ups.
+      if (!closing) {
+        recorded.outcome = 'aborted';
+        stats.aborted++;
+      }
+      return;
+    }
     answer(req, res, recorded, reply);
   }
 

@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import { jobOptions, normalizeText, startJobSchema, type TerminalState } from '@datagen/core';
+import { startFakeAnthropic, type FakeAnthropic } from '../../../packages/core/src/testing/fakeAnthropic';
+import { ProcessStack, RedisServerProcess, sleep, waitUntil } from '../../../test/support/processes';
+import { KEY_A, waitFor } from '../../../test/support/stack';
+
+/**
+ * Durability under faults, against real processes: the compiled API and
+ * workers run as child processes, the LLM is the fake Anthropic server over
+ * HTTP, Redis is real, and the tests kill the children (and Redis) for real.
+ */
+let stack: ProcessStack | undefined;
+let fake: FakeAnthropic | undefined;
+let redisServer: RedisServerProcess | undefined;
+
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+  await fake?.close();
+  fake = undefined;
+  await redisServer?.destroy();
+  redisServer = undefined;
+});
+
+const SEEDS = ['Tell me a story about a kind fox who learns to share.', 'Write a bedtime story about a dragon who is afraid of the dark.'];
+
+/** Queues a job the way the API does (record, then BullMQ job), for tests without an API process. */
+async function submit(s: ProcessStack, n: number, batchSize: number): Promise<string> {
+  const jobId = randomUUID().replaceAll('-', '');
+  const request = startJobSchema(10_000).parse({
+    application_description: "Write a children's story communicating a simple life lesson.",
+    num_inputs_to_generate: n,
+    seeds: SEEDS,
+    batch_size: batchSize,
+    exploration_mode: 'BALANCED',
+  });
+  await s.store.create(jobId, 'tenant', request, 'Queued: waiting for a worker.');
+  await s.queue.add('generate', { jobId }, jobOptions(jobId, 1));
+  return jobId;
+}
+
+function storedAtLeast(s: ProcessStack, jobId: string, count: number): Promise<string[]> {
+  return waitFor(
+    async () => {
+      const data = await s.store.readData(jobId);
+      return data.length >= count && data;
+    },
+    10_000,
+    `job ${jobId} to store ${count} inputs`,
+  );
+}
+
+/** The job's recorded end; on a timeout, the failure says where the job stands. */
+async function ended(s: ProcessStack, jobId: string, timeoutMs = 15_000): Promise<TerminalState> {
+  try {
+    return await waitFor(async () => (await s.store.getRecord(jobId))?.state, timeoutMs, `job ${jobId} to end`);
+  } catch (error) {
+    const snapshot = await s.store.getSnapshot(jobId);
+    const where = `BullMQ state '${await s.queue.getJobState(jobId)}', ${snapshot?.data.length} inputs stored, last messages:\n  ${snapshot?.messages.slice(-5).join('\n  ')}`;
+    throw new Error(`${(error as Error).message}; ${where}`);
+  }
+}
+
+const distinct = (data: string[]) => new Set(data.map(normalizeText)).size;
+
+/**
+ * What a run's batch messages say: how many calls it recorded, and how many
+ * inputs those calls fell short of a full batch (duplicates rejected, or a
+ * whole batch for a failed or unusable call).
+ */
+function batchRecord(messages: string[], batchSize: number): { batches: number; shortfall: number } {
+  let batches = 0;
+  let shortfall = 0;
+  for (const message of messages) {
+    if (!/^Batch \d+:/.test(message)) continue;
+    batches++;
+    const accepted = /: (\d+) new inputs? accepted/.exec(message);
+    shortfall += batchSize - (accepted !== null ? Number(accepted[1]) : 0);
+  }
+  return { batches, shortfall };
+}
+
+it('resumes a job whose worker was SIGKILLed mid-job: nothing lost or repeated, accepted batches not paid for again', async () => {
+  const N = 60;
+  const B = 5;
+  const P = 4; // JOB_MAX_PARALLEL_BATCHES: at most this many calls are in flight when the worker dies
+  let firstWorkerAlive = true;
+  // The first round answers in 100 ms, so inputs are stored; after it, calls of
+  // the first worker stay in flight, so the kill always lands mid-job with calls open.
+  fake = await startFakeAnthropic({ latencyMs: (i) => (firstWorkerAlive && i >= P ? 1_500 : 100) });
+  stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: String(P) } });
+  const first = await stack.startWorker();
+  const jobId = await submit(stack, N, B);
+
+  const beforeKill = await storedAtLeast(stack, jobId, 10);
+  first.kill('SIGKILL');
+  expect(await first.waitForExit(5_000)).toEqual({ code: null, signal: 'SIGKILL' });
+  firstWorkerAlive = false;
+  // Its calls in flight end when the fake sees the connections close; after that every call it made is counted.
+  await waitUntil(() => fake!.requests.every((r) => r.outcome !== 'pending'), 5_000, "the killed worker's open calls to close");
+  const callsOfFirst = fake.stats.calls;
+  const stored = await stack.store.readData(jobId);
+  expect(stored.slice(0, beforeKill.length)).toEqual(beforeKill);
+  expect(stored.length).toBeLessThan(N);
+
+  await stack.startWorker();
+  expect(await ended(stack, jobId)).toBe('DONE');
+  const { data, messages } = (await stack.store.getSnapshot(jobId))!;
+  expect(data).toHaveLength(N);
+  expect(distinct(data)).toBe(N);
+  expect(data.slice(0, stored.length)).toEqual(stored);
+
+  // The second worker started from what was stored, not from zero.
+  const resumed = messages.findIndex((m) => m.startsWith(`Resumed: ${stored.length} of ${N} inputs were already stored`));
+  expect(resumed).toBeGreaterThan(-1);
+  const run1 = batchRecord(messages.slice(0, resumed), B);
+  const run2 = batchRecord(messages.slice(resumed), B);
+  // Run 1: every call is recorded but those in flight at the kill, at most P.
+  expect(callsOfFirst - run1.batches).toBeGreaterThanOrEqual(0);
+  expect(callsOfFirst - run1.batches).toBeLessThanOrEqual(P);
+  // Run 2 pays only for what was missing. Its engine launches a call only while
+  // (calls in flight) * B < (inputs missing), so k calls satisfy
+  // k * B < (N - stored) + (its shortfall) + B. A rerun of the accepted batches would break this.
+  const callsOfSecond = fake.stats.calls - callsOfFirst;
+  expect(callsOfSecond).toBeLessThanOrEqual(Math.ceil((N - stored.length + run2.shortfall) / B));
+  // Hence over both runs: calls <= ceil((N + shortfall) / B) + P.
+  expect(fake.stats.calls).toBeLessThanOrEqual(Math.ceil((N + run1.shortfall + run2.shortfall) / B) + P);
+});
+
+it('finishes a job whose workers die under it twice in a row', async () => {
+  const N = 100;
+  fake = await startFakeAnthropic({ latencyMs: 300 });
+  stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
+  const first = await stack.startWorker();
+  const jobId = await submit(stack, N, 5);
+
+  const beforeFirstKill = await storedAtLeast(stack, jobId, 10);
+  first.kill('SIGKILL');
+  await first.waitForExit(5_000);
+  const second = await stack.startWorker();
+  const beforeSecondKill = await storedAtLeast(stack, jobId, (await stack.store.readData(jobId)).length + 10);
+  second.kill('SIGKILL');
+  await second.waitForExit(5_000);
+  const stored = await stack.store.readData(jobId);
+  expect(stored.length).toBeLessThan(N);
+
+  await stack.startWorker();
+  expect(await ended(stack, jobId)).toBe('DONE');
+  const { data } = (await stack.store.getSnapshot(jobId))!;
+  expect(data).toHaveLength(N);
+  expect(distinct(data)).toBe(N);
+  expect(data.slice(0, beforeFirstKill.length)).toEqual(beforeFirstKill);
+  expect(data.slice(0, beforeSecondKill.length)).toEqual(beforeSecondKill);
+  expect(data.slice(0, stored.length)).toEqual(stored);
+});
+
+it('SIGTERM: the worker lands its calls in flight, hands the job back to the queue and exits 0; the next worker takes it at once', async () => {
+  const N = 60;
+  const B = 5;
+  fake = await startFakeAnthropic({ latencyMs: 250 });
+  // A long lock and stall interval: a job left 'active' under the stopped worker
+  // could not be taken over within this test, so finishing proves the hand-back.
+  stack = new ProcessStack({
+    anthropicUrl: fake.url,
+    env: { JOB_MAX_PARALLEL_BATCHES: '2', WORKER_LOCK_DURATION_MS: '30000', WORKER_STALLED_INTERVAL_MS: '30000', WORKER_SHUTDOWN_GRACE_MS: '5000' },
+  });
+  const first = await stack.startWorker();
+  const jobId = await submit(stack, N, B);
+
+  const beforeStop = await storedAtLeast(stack, jobId, 10);
+  first.kill('SIGTERM');
+  expect(await first.waitForExit(10_000)).toEqual({ code: 0, signal: null });
+  expect(first.logs.map((l) => l.msg)).toContain('job handed back to the queue');
+  expect(first.logs.map((l) => l.msg)).not.toContain('grace period over; leaving running jobs to another worker');
+
+  // Back in the queue, not 'active' under a dead owner.
+  expect(['delayed', 'waiting', 'wait', 'prioritized']).toContain(await stack.queue.getJobState(jobId));
+  const handedBack = (await stack.store.getSnapshot(jobId))!;
+  expect(handedBack.messages.some((m) => m.startsWith('Interrupted: the worker is shutting down'))).toBe(true);
+  expect(handedBack.data.slice(0, beforeStop.length)).toEqual(beforeStop);
+  expect(handedBack.data.length).toBeLessThan(N);
+  // Every call it made was answered and recorded before it left: none paid for and dropped.
+  expect(batchRecord(handedBack.messages, B).batches).toBe(fake.stats.calls);
+
+  await stack.startWorker();
+  expect(await ended(stack, jobId)).toBe('DONE');
+  const { data, messages } = (await stack.store.getSnapshot(jobId))!;
+  expect(data).toHaveLength(N);
+  expect(distinct(data)).toBe(N);
+  expect(data.slice(0, handedBack.data.length)).toEqual(handedBack.data);
+  expect(messages.some((m) => m.startsWith(`Resumed: ${handedBack.data.length} of ${N} inputs were already stored`))).toBe(true);
+});
+
+it('DELETE through the API process cancels a job running in a worker process: calls in flight aborted, partial data kept', async () => {
+  const N = 100;
+  const P = 4;
+  // The first round answers after 1 s, so inputs are stored; later calls would
+  // take a minute, so a call in flight at the DELETE can only end by being aborted.
+  fake = await startFakeAnthropic({ latencyMs: (i) => (i < P ? 1_000 : 60_000) });
+  stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: String(P) } });
+  const api = await stack.startApi();
+  await stack.startWorker();
+  const headers = { 'content-type': 'application/json', 'x-api-key': KEY_A };
+  const getStatus = async (jobId: string) => (await (await fetch(`${api.url}/v1/data/generate/${jobId}`, { headers })).json()) as any;
+
+  const post = await fetch(`${api.url}/v1/data/generate`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ application_description: 'Answer questions about stories.', num_inputs_to_generate: N, seeds: SEEDS, batch_size: 5 }),
+  });
+  expect(post.status).toBe(200);
+  const { job_id: jobId } = (await post.json()) as { job_id: string };
+
+  const before = await waitFor(
+    async () => {
+      const firstRoundDone = fake!.requests.filter((r) => r.index < P).length === P && fake!.requests.every((r) => r.index >= P || r.outcome === 'ok');
+      const nextRoundOpen = fake!.requests.some((r) => r.index >= P && r.outcome === 'pending');
+      if (!firstRoundDone || !nextRoundOpen) return null;
+      const status = await getStatus(jobId);
+      return status.state === 'RUNNING' && status.data.length > 0 && status;
+    },
+    10_000,
+    'the job to store its first batches and have calls in flight',
+  );
+  const inFlight = fake.requests.filter((r) => r.outcome === 'pending');
+
+  const started = performance.now();
+  const del = await fetch(`${api.url}/v1/data/generate/${jobId}`, { method: 'DELETE', headers });
+  expect(del.status).toBe(200);
+  const cancelled = await waitFor(
+    async () => {
+      const status = await getStatus(jobId);
+      return status.state === 'CANCELLED' && status;
+    },
+    10_000,
+    'GET to say CANCELLED',
+  );
+  console.log(`cancel latency across processes (DELETE until GET says CANCELLED): ${Math.round(performance.now() - started)} ms`);
+
+  expect(cancelled.data.slice(0, before.data.length)).toEqual(before.data);
+  expect(cancelled.data.length).toBeLessThan(N);
+  expect(distinct(cancelled.data)).toBe(cancelled.data.length);
+  expect(cancelled.detailed_status.at(-1)).toBe(`Cancelled; kept ${cancelled.data.length} of ${N} inputs.`);
+  // The worker hung up on the calls in flight (and on any it launched before the cancel reached it).
+  await waitUntil(() => fake!.requests.every((r) => r.outcome !== 'pending'), 5_000, 'every open LLM call to be aborted');
+  expect(inFlight.length).toBeGreaterThan(0);
+  expect(inFlight.map((r) => r.outcome)).toEqual(inFlight.map(() => 'aborted'));
+  expect(fake.stats.aborted).toBeGreaterThanOrEqual(inFlight.length);
+});
+
+it('survives Redis being killed (-9) and restarted mid-job: the worker reconnects by itself, nothing stored is lost', async () => {
+  const N = 80;
+  const B = 5;
+  redisServer = await RedisServerProcess.create();
+  fake = await startFakeAnthropic({ latencyMs: 150 });
+  stack = new ProcessStack({ redisUrl: redisServer.url, anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
+  const worker = await stack.startWorker();
+  const jobId = await submit(stack, N, B);
+
+  const beforeCrash = await storedAtLeast(stack, jobId, 10);
+  await redisServer.kill();
+  await sleep(1_500); // an outage, not a blip: the worker's calls and writes run into it
+  await redisServer.start();
+  // The AOF brought back everything acknowledged before the crash.
+  const afterRestart = await stack.store.readData(jobId);
+  expect(afterRestart.slice(0, beforeCrash.length)).toEqual(beforeCrash);
+
+  expect(await ended(stack, jobId, 20_000)).toBe('DONE');
+  const { data } = (await stack.store.getSnapshot(jobId))!;
+  expect(data).toHaveLength(N);
+  expect(distinct(data)).toBe(N);
+  expect(data.slice(0, afterRestart.length)).toEqual(afterRestart);
+  expect(worker.running).toBe(true); // the same process, reconnected; nobody restarted it
+});

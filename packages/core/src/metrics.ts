@@ -1,0 +1,68 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { BatchCounts } from './engine/engine';
+
+/**
+ * Prometheus metrics of one process (API or worker), in its own registry so
+ * tests can make as many as they like. Names and labels are one list here,
+ * shared by both processes.
+ */
+export interface Metrics {
+  registry: Registry;
+  llmCallSeconds: Histogram<'provider' | 'outcome'>;
+  llmTokens: Counter<'provider' | 'direction'>;
+  inputs: Counter<'outcome'>;
+  unusableAnswers: Counter;
+  jobsFinished: Counter<'state'>;
+  jobsSubmitted: Counter;
+}
+
+export function createMetrics(service: 'api' | 'worker'): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    llmCallSeconds: new Histogram({
+      name: 'datagen_llm_call_duration_seconds',
+      help: 'Duration of LLM calls, by provider and outcome (ok, rate_limited, failed, fatal, aborted).',
+      labelNames: ['provider', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160],
+      registers,
+    }),
+    llmTokens: new Counter({
+      name: 'datagen_llm_tokens_total',
+      help: 'Tokens used by LLM calls, by provider and direction (input, output).',
+      labelNames: ['provider', 'direction'],
+      registers,
+    }),
+    inputs: new Counter({
+      name: 'datagen_inputs_total',
+      help: 'Generated candidates by outcome: accepted, exact_duplicate, near_duplicate, filtered.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    unusableAnswers: new Counter({
+      name: 'datagen_unusable_answers_total',
+      help: 'LLM answers that held no usable input (refused, empty, unparsable).',
+      registers,
+    }),
+    jobsFinished: new Counter({
+      name: 'datagen_jobs_finished_total',
+      help: 'Jobs that ended, by final state.',
+      labelNames: ['state'],
+      registers,
+    }),
+    jobsSubmitted: new Counter({ name: 'datagen_jobs_submitted_total', help: 'Jobs accepted by the API.', registers }),
+  };
+}
+
+/** Counts what became of one batch's candidates. */
+export function countBatch(metrics: Metrics, accepted: number, counts: BatchCounts | undefined): void {
+  if (accepted > 0) metrics.inputs.inc({ outcome: 'accepted' }, accepted);
+  if (counts === undefined) return;
+  if (counts.exactDuplicates > 0) metrics.inputs.inc({ outcome: 'exact_duplicate' }, counts.exactDuplicates);
+  if (counts.nearDuplicates > 0) metrics.inputs.inc({ outcome: 'near_duplicate' }, counts.nearDuplicates);
+  if (counts.filtered > 0) metrics.inputs.inc({ outcome: 'filtered' }, counts.filtered);
+  if (counts.unusableAnswers > 0) metrics.unusableAnswers.inc(counts.unusableAnswers);
+}

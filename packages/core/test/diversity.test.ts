@@ -1,0 +1,47 @@
+import { compressionRatio, distinctN, measureDiversity, MAX_PAIRS } from '@datagen/core';
+
+const varied = [
+  'How do I reset my password after changing phones?',
+  'Write a haiku about autumn rain in Kyoto.',
+  'Which region had the highest revenue last quarter?',
+  'Explain recursion to a ten-year-old using a mirror.',
+  'Draft a polite email declining a meeting on Friday.',
+];
+const repetitive = Array.from({ length: 5 }, (_, i) => `Write a story about a brave little turtle number ${i}.`);
+
+describe('measureDiversity', () => {
+  it('scores a varied set as more diverse than a repetitive one on every measure', () => {
+    const a = measureDiversity(varied);
+    const b = measureDiversity(repetitive);
+    expect(a.distinct1).toBeGreaterThan(b.distinct1);
+    expect(a.distinct2).toBeGreaterThan(b.distinct2);
+    expect(a.meanPairwiseSimilarity).toBeLessThan(b.meanPairwiseSimilarity);
+    expect(a.compressionRatio).toBeLessThan(b.compressionRatio);
+  });
+
+  it('gives the exact values on a tiny set', () => {
+    const set = ['a b', 'a c'];
+    const d = measureDiversity(set);
+    expect(d.distinct1).toBeCloseTo(3 / 4);
+    expect(d.distinct2).toBeCloseTo(1);
+    expect(d.meanPairwiseSimilarity).toBeCloseTo(0.5);
+  });
+
+  it('handles empty and single-item sets', () => {
+    expect(measureDiversity([])).toEqual({ distinct1: 0, distinct2: 0, meanPairwiseSimilarity: 0, compressionRatio: 0 });
+    expect(measureDiversity(['only one']).meanPairwiseSimilarity).toBe(0);
+  });
+
+  it('samples pairs above MAX_PAIRS and stays close to the full mean', () => {
+    const items = Array.from({ length: 400 }, (_, i) => (i % 2 ? `alpha beta gamma ${i}` : `delta epsilon zeta ${i}`));
+    expect((400 * 399) / 2).toBeGreaterThan(MAX_PAIRS);
+    // half the pairs share three of four words (0.75), half share none but the number slot (0)
+    expect(measureDiversity(items).meanPairwiseSimilarity).toBeGreaterThan(0.3);
+    expect(measureDiversity(items).meanPairwiseSimilarity).toBeLessThan(0.45);
+  });
+
+  it('distinctN and compressionRatio on their own', () => {
+    expect(distinctN([Int32Array.from([1, 1, 1])], 1)).toBeCloseTo(1 / 3);
+    expect(compressionRatio(Array.from({ length: 100 }, () => 'same line'))).toBeGreaterThan(10);
+  });
+});
