@@ -15,21 +15,31 @@ const WORDS = (
 export class SequenceProvider implements LlmProvider {
   readonly name = 'test sequence provider';
   readonly isLlm = true;
-  calls: GenerateBatchRequest[] = [];
+  /** Every call, for inputs and otherwise (themes, critique). */
+  allCalls: GenerateBatchRequest[] = [];
   aborted = 0;
   private counter = 0;
 
   constructor(private readonly options: { latencyMs?: number; decorate?: (text: string, n: number) => string } = {}) {}
 
+  /** The calls that asked for inputs (or first seeds): one per batch. */
+  get calls(): GenerateBatchRequest[] {
+    return this.allCalls.filter((call) => call.context.purpose !== 'themes' && call.context.purpose !== 'critique');
+  }
+
   async generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult> {
-    this.calls.push(request);
+    this.allCalls.push(request);
     if (this.options.latencyMs) await abortableDelay(this.options.latencyMs, request.signal, () => this.aborted++);
+    const usage = { inputTokens: 100, outputTokens: 20 * request.count };
+    // Themes and verdicts do not use up the sequence, so inputs stay predictable.
+    if (request.context.purpose === 'themes') return { candidates: { inputs: Array.from({ length: request.count }, (_, i) => `theme ${i + 1}`) }, usage };
+    if (request.context.purpose === 'critique') return { candidates: { inputs: (request.context.toJudge ?? []).map(() => 'good') }, usage };
     const inputs = Array.from({ length: request.count }, () => {
       const n = this.counter++;
       const text = uniqueSentence(n);
       return this.options.decorate ? this.options.decorate(text, n) : text;
     });
-    return { candidates: { inputs }, usage: { inputTokens: 100, outputTokens: 20 * request.count } };
+    return { candidates: { inputs }, usage };
   }
 }
 

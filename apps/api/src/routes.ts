@@ -11,7 +11,7 @@ import {
 } from '@datagen/core';
 import type { ApiContext } from './context';
 import { HttpError, notFound, validationError, withTimeout } from './errors';
-import { buildStatus, configuredPrice, readStatus } from './status';
+import { buildStatus, configuredPrice, DataJsonCache, readStatus, readStatusJson } from './status';
 import { streamData, streamMessages } from './streams';
 
 /** The "data generate" routes; mounted under both `/` and `/v1`. */
@@ -20,6 +20,8 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
   const { store, queue, config } = ctx;
   const requestSchema = startJobSchema(config.job.maxInputs);
   const price = configuredPrice(config);
+  /** Each job's inputs already read, as JSON: a status read fetches only the newer ones. */
+  const dataCache = new DataJsonCache();
   const timeout = <T>(p: Promise<T>) => withTimeout(p, ctx.redisTimeoutMs);
 
   router.post('/data/generate', async (req, res) => {
@@ -72,6 +74,7 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
         state: null,
         cancelRequested: false,
         generatedSeeds: null,
+        themes: null,
         usage: { inputTokens: 0, outputTokens: 0, calls: 0 },
         counts: NO_COUNTS,
         report: null,
@@ -96,7 +99,10 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
   });
 
   router.get('/data/generate/:jobId', async (req, res) => {
-    res.json(await timeout(status(req, res, req.params.jobId!)));
+    const jobId = req.params.jobId!;
+    const body = await timeout(readStatusJson(store, queue, jobId, tenant_(res), price, dataCache));
+    if (body === null) throw notFound(`Job ${jobId} not found`);
+    res.type('json').send(body); // the bytes res.json would send, with its headers
   });
 
   router.delete('/data/generate/:jobId', async (req, res) => {
@@ -138,8 +144,9 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
     throw new HttpError(409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
   }
 
+  /** The job's status, without its data (the routes that use this need only the state). */
   async function status(_req: Request, res: Response, jobId: string): Promise<DataGenerationStatus> {
-    const found = await readStatus(store, queue, jobId, tenant_(res), true, price);
+    const found = await readStatus(store, queue, jobId, tenant_(res), false, price);
     if (found === null) throw notFound(`Job ${jobId} not found`);
     return found;
   }

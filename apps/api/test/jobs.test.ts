@@ -46,8 +46,8 @@ it('generates exactly N distinct inputs, in order, and reports usage', async () 
   expect(done.detailed_status[0]).toBe('Queued: waiting for a worker.');
   expect(done.detailed_status.some((m: string) => /^Started: generating 23 inputs/.test(m))).toBe(true);
   expect(done.detailed_status.at(-1)).toMatch(/^Done: 23 inputs generated/);
-  expect(done.usage.llm_calls).toBe(provider.calls.length);
-  expect(done.usage.input_tokens).toBe(100 * provider.calls.length);
+  expect(done.usage.llm_calls).toBe(provider.allCalls.length); // batches, themes and critiques
+  expect(done.usage.input_tokens).toBe(100 * provider.allCalls.length);
   // never more calls in flight than the missing inputs could use: 23 needs 3 batches of 10
   expect(provider.calls.length).toBe(3);
   // the quality and cost report

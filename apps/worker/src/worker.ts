@@ -102,18 +102,21 @@ export async function startGenerationWorker(
       },
       message: (text) => store.addMessage(jobId, text),
       saveGeneratedSeeds: (seeds) => store.saveGeneratedSeeds(jobId, seeds),
+      saveThemes: (themes) => store.saveThemes(jobId, themes),
     };
 
     log.info({ resumedAt: accepted.length, attempt: job.attemptsMade + 1 }, 'job started');
     try {
       const outcome = await runGeneration(
-        { jobId, request: record.request, accepted, generatedSeeds: record.generatedSeeds },
+        { jobId, request: record.request, accepted, generatedSeeds: record.generatedSeeds, themes: record.themes },
         llm,
         sink,
         {
           maxParallelBatches: config.job.maxParallelBatches,
           maxBarrenBatches: config.job.maxBarrenBatches,
           maxFailedCalls: config.job.maxFailedCalls,
+          themes: true,
+          critic: config.job.critic,
           random: seededRandom(seedFromString(`${jobId}:${job.attemptsMade}:${accepted.length}`)),
         },
         controller.signal,

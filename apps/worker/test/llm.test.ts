@@ -82,7 +82,9 @@ it('runs a seedless job on Anthropic: first seeds, then the inputs', async () =>
   const done = await runJob({ num_inputs_to_generate: 8, seeds: [] });
   expect(done.state).toBe('DONE');
   expect(done.data).toHaveLength(8);
-  expect(fake.requests[0]!.prompt).toMatch(/No example inputs exist yet/);
+  // themes first, then the first seeds, spread over those themes, then the batches
+  expect(fake.requests[0]!.prompt).toMatch(/Write 8 distinct themes/);
+  expect(fake.requests[1]!.prompt).toMatch(/No example inputs exist yet for this application\.\nSpread them over these themes: /);
   expect(done.detailed_status.some((m: string) => m.startsWith('No seeds were given'))).toBe(true);
 });
 

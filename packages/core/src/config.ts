@@ -49,6 +49,10 @@ const envSchema = z
     MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
     ADMIN_USER: optionalText,
     ADMIN_PASSWORD: optionalText,
+    CRITIC_ENABLED: z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default('true')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
     METRICS_PORT: integer(0, 65535, 9464),
     LLM_PRICE_INPUT_PER_MTOK: z.coerce.number().min(0).optional(),
     LLM_PRICE_OUTPUT_PER_MTOK: z.coerce.number().min(0).optional(),
@@ -122,6 +126,8 @@ export interface Config extends RedisTarget {
     maxFailedCalls: number;
     retentionHours: number;
     maxInputs: number;
+    /** Judge each batch with an LLM critic (CRITIC_ENABLED). */
+    critic: boolean;
   };
   /** The LLM provider's limits, held across all workers together (llm/rateLimit.ts); 0 means unlimited. */
   llmLimits: {
@@ -215,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailedCalls: e.JOB_MAX_FAILED_CALLS,
       retentionHours: e.JOB_RETENTION_HOURS,
       maxInputs: e.MAX_INPUTS_PER_JOB,
+      critic: e.CRITIC_ENABLED,
     },
     llmLimits: {
       requestsPerMinute: e.LLM_REQUESTS_PER_MINUTE,

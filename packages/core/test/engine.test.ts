@@ -32,6 +32,7 @@ class MemorySink implements JobSink {
   /** Every message, from message() and from recordBatch(), in order. */
   readonly messages: string[] = [];
   readonly savedSeeds: string[][] = [];
+  saveThemes?: (themes: string[]) => Promise<void>;
   /** Answers recordBatch's cancel flag; consulted after the batch is recorded. */
   cancelWhen: (sink: MemorySink) => boolean = () => false;
 
@@ -679,6 +680,125 @@ describe('runGeneration: heuristic filters and temperature', () => {
     await run(job({ num_inputs_to_generate: 3 }), provider, {}, sink);
     expect(sink.messages.some((m) => /Temperature 0\.7 -> 0\.75: 3 of 4 were too similar to earlier inputs\./.test(m))).toBe(true);
     expect(provider.requests[1]!.temperature).toBe(0.75);
+  });
+});
+
+describe('runGeneration: themes', () => {
+  /** Answers themes, verdicts and inputs as asked; records every request. */
+  function purposeful(verdict: (input: string) => string = () => 'good') {
+    let next = 0;
+    return new ScriptedProvider(async (request, call) => {
+      await tick();
+      const purpose = request.context.purpose ?? 'inputs';
+      if (purpose === 'themes') return { candidates: ['theme one', 'theme two', 'theme three', 'theme four', 'theme one'], usage: USAGE(call) };
+      if (purpose === 'critique') return { candidates: (request.context.toJudge ?? []).map(verdict), usage: USAGE(call) };
+      return { candidates: Array.from({ length: request.count }, () => fresh(next++)), usage: USAGE(call) };
+    });
+  }
+
+  it('derives themes once, saves them, and spreads the batches evenly over them', async () => {
+    const provider = purposeful();
+    const sink = new MemorySink();
+    const saved: string[][] = [];
+    sink.saveThemes = async (themes: string[]) => void saved.push(themes);
+    const { outcome } = await run(job({ num_inputs_to_generate: 40, batch_size: 5, exploration_mode: 'CONSERVATIVE' }), provider, { themes: true }, sink);
+    expect(outcome.state).toBe('DONE');
+    expect(provider.requests[0]!.context.purpose).toBe('themes');
+    expect(provider.requests[0]!.prompt).toMatch(/Write 4 distinct themes/);
+    expect(saved).toEqual([['theme one', 'theme two', 'theme three', 'theme four']]);
+    const batches = provider.requests.filter((r) => (r.context.purpose ?? 'inputs') === 'inputs');
+    expect(batches).toHaveLength(8);
+    const perTheme = new Map<string, number>();
+    for (const b of batches) perTheme.set(b.context.theme!, (perTheme.get(b.context.theme!) ?? 0) + 1);
+    expect([...perTheme.values()]).toEqual([2, 2, 2, 2]);
+    for (const b of batches) expect(b.prompt).toContain(`Theme for this batch: ${b.context.theme}.`);
+    expect(sink.messages.some((m) => /^Themes \(4\): theme one; theme two; theme three; theme four\.$/.test(m))).toBe(true);
+    expect(sink.messages.some((m) => /^Batch 1 \(theme: theme \w+\): 5 new inputs accepted/.test(m))).toBe(true);
+  });
+
+  it('reuses the themes of an earlier run instead of asking again', async () => {
+    const provider = purposeful();
+    await run(job({ num_inputs_to_generate: 5 }, { themes: ['kept theme'] }), provider, { themes: true });
+    expect(provider.requests.some((r) => r.context.purpose === 'themes')).toBe(false);
+    expect(provider.requests[0]!.context.theme).toBe('kept theme');
+  });
+
+  it('asks for more themes, reaching for edge cases, in the bolder modes', async () => {
+    const provider = purposeful();
+    await run(job({ num_inputs_to_generate: 5, exploration_mode: 'ADVENTUROUS' }), provider, { themes: true });
+    expect(provider.requests[0]!.prompt).toMatch(/Write 16 distinct themes/);
+    expect(provider.requests[0]!.prompt).toMatch(/adversarial-but-valid/);
+  });
+
+  it('goes on without themes when they cannot be derived', async () => {
+    const provider = new ScriptedProvider(async (request, call) => {
+      if (request.context.purpose === 'themes') throw new RetryableLlmError('overloaded');
+      return { candidates: [fresh(call)], usage: USAGE(call) };
+    });
+    const sink = new MemorySink();
+    const { outcome } = await run(job({ num_inputs_to_generate: 2 }), provider, { themes: true, maxFailedCalls: 5 }, sink);
+    expect(outcome.state).toBe('DONE');
+    expect(sink.messages).toContain('No themes could be derived; the batches go on without them.');
+  });
+});
+
+describe('runGeneration: the critic', () => {
+  it('rejects what the critic judges bad, counts it, and says why', async () => {
+    let next = 0;
+    const provider = new ScriptedProvider(async (request, call) => {
+      if (request.context.purpose === 'critique') {
+        return { candidates: (request.context.toJudge ?? []).map((input, i) => (i === 0 ? 'bad: off task' : 'good')), usage: USAGE(call) };
+      }
+      return { candidates: Array.from({ length: request.count }, () => fresh(next++)), usage: USAGE(call) };
+    });
+    const sink = new MemorySink();
+    const { outcome } = await run(job({ num_inputs_to_generate: 8, batch_size: 5 }), provider, { critic: true }, sink);
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).not.toContain(fresh(0));
+    expect(sink.accepted).not.toContain(fresh(5));
+    expect(sink.batches[0]!.counts).toMatchObject({ bad: 1, candidates: 5 });
+    expect(sink.batches[0]!.message).toMatch(/4 new inputs accepted, 1 judged bad by the critic \(4\/8 done\)\. Progress: good 4\/8, bad 1, similar 0\. Bad: off task\./);
+    // the critique call's usage is recorded with its batch: two calls
+    expect(sink.batches[0]!.usage).toEqual({ inputTokens: USAGE(0).inputTokens + USAGE(1).inputTokens, outputTokens: USAGE(0).outputTokens + USAGE(1).outputTokens });
+    const critique = provider.requests.find((r) => r.context.purpose === 'critique')!;
+    expect(critique.system).toMatch(/You review candidate inputs/);
+    expect(critique.prompt).toContain(fresh(1));
+  });
+
+  it.each([
+    ['answers the wrong number of verdicts', () => ({ candidates: ['good'] })],
+    ['answers something that is not a verdict', () => ({ candidates: ['maybe', 'sure', 'ok', 'fine', 'yes'] })],
+    ['fails', () => {
+      throw new RetryableLlmError('critic overloaded');
+    }],
+  ])('keeps a batch unjudged, losing nothing, when the critic %s', async (_name, critic) => {
+    let next = 0;
+    const provider = new ScriptedProvider(async (request, call) => {
+      if (request.context.purpose === 'critique') return { ...(critic as () => { candidates: unknown })(), usage: USAGE(call) };
+      return { candidates: Array.from({ length: request.count }, () => fresh(next++)), usage: USAGE(call) };
+    });
+    const sink = new MemorySink();
+    const { outcome } = await run(job({ num_inputs_to_generate: 5, batch_size: 5 }), provider, { critic: true }, sink);
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toEqual([0, 1, 2, 3, 4].map(fresh));
+    expect(sink.batches[0]!.message).toMatch(/The critic could not judge it \(.+\); its inputs were kept unjudged\./);
+  });
+
+  it('is not called when off, and the job says whether it runs', async () => {
+    const provider = freshProvider();
+    const sink = new MemorySink();
+    await run(job({ num_inputs_to_generate: 5 }), provider, { critic: false }, sink);
+    expect(provider.requests.every((r) => r.context.purpose !== 'critique')).toBe(true);
+    expect(sink.messages[0]).toMatch(/critic off\.$/);
+    const on = new MemorySink();
+    await run(job({ num_inputs_to_generate: 1 }), freshProvider(), { critic: true }, on);
+    expect(on.messages[0]).toMatch(/critic on: each batch is judged/);
+  });
+
+  it('runs one batch at a time when run_parallel_batches is false', async () => {
+    const provider = freshProvider({ wait: () => delay(5) });
+    await run(job({ num_inputs_to_generate: 20, batch_size: 2, run_parallel_batches: false }), provider, { maxParallelBatches: 4 });
+    expect(provider.maxInFlight).toBe(1);
   });
 });
 

@@ -1,14 +1,23 @@
 import type { JobRequest } from '../api';
 import { FatalLlmError } from '../llm/errors';
-import type { LlmProvider, TokenUsage } from '../llm/provider';
-import { DedupIndex } from './dedup';
+import type { BatchContext, LlmProvider, TokenUsage } from '../llm/provider';
+import { DedupIndex, type DedupVerdict } from './dedup';
 import { filterCandidate, lengthRange, type LengthRange } from './filters';
 import { MODE_SETTINGS, type ModeSettings } from './modes';
-import { parseBatch } from './parse';
-import { buildBatchPrompt, buildFirstSeedsPrompt, buildSystemPrompt } from './prompt';
+import { normalizeText } from './normalize';
+import { parseBatch, parseVerdicts, type Verdict } from './parse';
+import {
+  buildBatchPrompt,
+  buildCriticSystemPrompt,
+  buildCritiquePrompt,
+  buildFirstSeedsPrompt,
+  buildSystemPrompt,
+  buildThemesPrompt,
+} from './prompt';
 import type { Random } from './random';
 import { sampleShots } from './sampling';
 import { nextTemperature } from './temperature';
+import { pickTheme, type ThemeUse } from './themes';
 
 /**
  * The generation engine: runs one job from wherever it stands to exactly N
@@ -23,10 +32,19 @@ export interface JobSink {
    * order), its token usage and its progress message. Answers whether the
    * job has been cancelled meanwhile.
    */
-  recordBatch(batch: { accepted: string[]; usage: TokenUsage | null; message: string; counts?: BatchCounts }): Promise<{ cancelRequested: boolean }>;
+  recordBatch(batch: {
+    accepted: string[];
+    usage: TokenUsage | null;
+    message: string;
+    counts?: BatchCounts;
+    /** LLM calls the usage covers (1 when absent and usage is given). */
+    calls?: number;
+  }): Promise<{ cancelRequested: boolean }>;
   message(text: string): Promise<void>;
   /** Stores the seeds a seedless job wrote for itself, so a restart reuses them. */
   saveGeneratedSeeds(seeds: string[]): Promise<void>;
+  /** Stores the job's themes, so a restart reuses them (optional: without it, a restart derives them again). */
+  saveThemes?(themes: string[]): Promise<void>;
 }
 
 /** What became of one batch's candidates, for the job's report and the metrics. */
@@ -39,9 +57,11 @@ export interface BatchCounts {
   filtered: number;
   /** Answers that held no usable input at all (refusals, empty or broken output). */
   unusableAnswers: number;
+  /** Judged off task, not self-contained or unrealistic by the critic. */
+  bad: number;
 }
 
-export const NO_COUNTS: BatchCounts = { candidates: 0, exactDuplicates: 0, nearDuplicates: 0, filtered: 0, unusableAnswers: 0 };
+export const NO_COUNTS: BatchCounts = { candidates: 0, exactDuplicates: 0, nearDuplicates: 0, filtered: 0, unusableAnswers: 0, bad: 0 };
 
 export interface EngineJob {
   jobId: string;
@@ -50,6 +70,8 @@ export interface EngineJob {
   accepted: string[];
   /** Seeds written by an earlier run of a seedless job, if any. */
   generatedSeeds: string[] | null;
+  /** Themes derived by an earlier run, if any. */
+  themes?: string[] | null;
 }
 
 export interface EngineOptions {
@@ -59,6 +81,10 @@ export interface EngineOptions {
   /** Failed LLM calls in a row (errors, unusable output) before the job gives up. */
   maxFailedCalls: number;
   random: Random;
+  /** Derive themes at the start and condition each batch on one (the worker turns this on). */
+  themes?: boolean;
+  /** Judge each batch with the critic (CRITIC_ENABLED; off when absent). */
+  critic?: boolean;
   /** Pause before retrying after a failed call: base * 2^(failures-1), capped, with jitter. */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
@@ -72,6 +98,14 @@ export type EngineOutcome = { state: 'DONE' | 'ERROR' | 'CANCELLED' | 'INTERRUPT
 
 /** How many seeds a job given none writes for itself first. */
 export const FIRST_SEEDS_COUNT = 5;
+
+/** How many themes a job derives: more, and further reaching, as the mode rises. */
+export const THEMES_PER_MODE: Record<JobRequest['exploration_mode'], number> = {
+  CONSERVATIVE: 4,
+  BALANCED: 8,
+  CREATIVE: 12,
+  ADVENTUROUS: 16,
+};
 
 export async function runGeneration(
   job: EngineJob,
@@ -100,6 +134,13 @@ class GenerationRun {
   private failureStreak = 0;
   private lastFailure = '';
   private totalDuplicates = 0;
+  private totalBad = 0;
+  private totalFiltered = 0;
+  private themes: string[] = [];
+  private readonly themeUse = new Map<string, ThemeUse>();
+  private readonly criticOn: boolean;
+  private readonly maxParallel: number;
+  private readonly criticSystem: string;
   private fatal: string | null = null;
   private cancelled = false;
   private interrupted = false;
@@ -122,6 +163,10 @@ class GenerationRun {
     this.accepted = job.accepted.slice(0, this.target);
     this.seeds = r.seeds.length > 0 ? [...r.seeds] : [...(job.generatedSeeds ?? [])];
     this.seedLengths = lengthRange(this.seeds);
+    this.themes = [...(job.themes ?? [])];
+    this.criticOn = options.critic === true;
+    this.maxParallel = r.run_parallel_batches === false ? 1 : options.maxParallelBatches;
+    this.criticSystem = buildCriticSystemPrompt(r.application_description);
     this.dedup = new DedupIndex(this.mode.nearDuplicateThreshold);
     for (const seed of this.seeds) this.dedup.add(seed);
     for (const input of this.accepted) this.dedup.add(input);
@@ -136,6 +181,7 @@ class GenerationRun {
     if (this.interrupt?.aborted) this.stopForShutdown();
     try {
       await this.announce();
+      if (this.options.themes === true && this.themes.length === 0 && !this.stopped) await this.deriveThemes();
       if (this.seeds.length === 0 && !this.cancelled) await this.writeFirstSeeds();
       if (this.seeds.length > 0) await this.fill();
       return this.outcome();
@@ -205,7 +251,8 @@ class GenerationRun {
     }
     await this.sink.message(
       `Started: generating ${this.target} inputs in ${r.exploration_mode} mode, ${r.batch_size} per batch, ` +
-        `${r.num_shots} examples per prompt, up to ${this.options.maxParallelBatches} batches at a time, with ${this.provider.name}.`,
+        `${r.num_shots} examples per prompt, up to ${this.maxParallel} batches at a time, with ${this.provider.name}; ` +
+        `critic ${this.criticOn ? 'on: each batch is judged for fit with the application' : 'off'}.`,
     );
     if (!this.provider.isLlm) {
       await this.sink.message(
@@ -219,7 +266,9 @@ class GenerationRun {
     await this.sink.message(`No seeds were given: writing ${FIRST_SEEDS_COUNT} first example inputs from the description.`);
     while (!this.stopped) {
       this.batchesStarted++;
-      const result = await this.call([], FIRST_SEEDS_COUNT, buildFirstSeedsPrompt(FIRST_SEEDS_COUNT));
+      const result = await this.call('First example inputs', [], FIRST_SEEDS_COUNT, buildFirstSeedsPrompt(FIRST_SEEDS_COUNT, this.themes), {
+        purpose: 'first_seeds',
+      });
       if (result === null) continue;
       const seeds: string[] = [];
       for (const input of result.inputs) {
@@ -240,14 +289,35 @@ class GenerationRun {
     }
   }
 
+  /** One call for the job's themes; two failed tries and the job goes on without them. */
+  private async deriveThemes(): Promise<void> {
+    const count = THEMES_PER_MODE[this.job.request.exploration_mode];
+    const reachEdges = this.job.request.exploration_mode === 'ADVENTUROUS' || this.job.request.exploration_mode === 'CREATIVE';
+    for (let attempt = 0; attempt < 2 && !this.stopped; attempt++) {
+      const result = await this.call('Themes', [], count, buildThemesPrompt(count, reachEdges, this.seeds), { purpose: 'themes' });
+      if (result === null) continue;
+      const themes = distinctShort(result.inputs).slice(0, count);
+      if (themes.length === 0) {
+        await this.record([], result.usage, 'Themes: the answer held none; asking again.');
+        continue;
+      }
+      this.themes = themes;
+      await this.sink.saveThemes?.(themes);
+      await this.record([], result.usage, `Themes (${themes.length}): ${themes.map((t) => clip(t, 80)).join('; ')}.`);
+      return;
+    }
+    if (!this.stopped) await this.sink.message('No themes could be derived; the batches go on without them.');
+  }
+
   /** Keeps up to maxParallelBatches calls in flight until exactly `target` inputs are accepted. */
   private async fill(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     const batchSize = this.job.request.batch_size;
+    // run_parallel_batches: false asks for one batch at a time (generation, then critique, then the next).
     while (this.accepted.length < this.target && !this.stopped) {
       const remaining = this.target - this.accepted.length;
       // Never more calls in flight than the inputs still missing could use.
-      while (inFlight.size < this.options.maxParallelBatches && inFlight.size * batchSize < remaining) {
+      while (inFlight.size < this.maxParallel && inFlight.size * batchSize < remaining) {
         const batch = this.runBatch().finally(() => inFlight.delete(batch));
         inFlight.add(batch);
       }
@@ -262,51 +332,135 @@ class GenerationRun {
   private async runBatch(): Promise<void> {
     const number = ++this.batchesStarted;
     const r = this.job.request;
+    const theme = pickTheme(this.themes, this.themeUse, this.options.random) ?? undefined;
     const shots = sampleShots(this.seeds, this.accepted, r.num_shots, this.mode, this.options.random);
-    const result = await this.call(shots, r.batch_size, buildBatchPrompt(shots, r.batch_size), number);
+    const label = theme === undefined ? `Batch ${number}` : `Batch ${number} (theme: ${clip(theme, 60)})`;
+    const result = await this.call(label, shots, r.batch_size, buildBatchPrompt(shots, r.batch_size, theme), { batchNumber: number, theme });
     if (result === null) return;
-    if (this.ending) {
+    if (this.ending || this.accepted.length >= this.target) {
       // Too late to use, but its tokens were spent: record the usage.
-      await this.record([], result.usage, `Batch ${number}: answer discarded, the job is stopping.`);
+      await this.record([], result.usage, `${label}: answer discarded, the job is ${this.ending ? 'stopping' : 'complete'}.`);
       return;
     }
 
-    // Judging is synchronous, so concurrent batches never overshoot the target.
-    const fresh: string[] = [];
+    // 1. Filters, and dedup against what exists.
     const counts = { ...NO_COUNTS };
+    const similar: Similar = { best: null };
+    const passed: string[] = [];
     for (const input of result.inputs) {
-      if (this.accepted.length >= this.target) break;
       counts.candidates++;
-      if (!filterCandidate(input, this.seedLengths, this.job.request.exploration_mode).ok) {
-        counts.filtered++;
-        continue;
+      if (!filterCandidate(input, this.seedLengths, r.exploration_mode).ok) counts.filtered++;
+      else if (this.countDuplicate(this.dedup.check(input), counts, similar)) passed.push(input);
+    }
+
+    // 2. The critic, on what is left.
+    let usage = result.usage;
+    let calls = 1;
+    let good = passed;
+    let criticNote = '';
+    if (this.criticOn && passed.length > 0) {
+      const judged = await this.critique(passed, number, shots);
+      if (judged.usage !== null) {
+        usage = { inputTokens: usage.inputTokens + judged.usage.inputTokens, outputTokens: usage.outputTokens + judged.usage.outputTokens };
+        calls++;
       }
-      const verdict = this.dedup.checkAndAdd(input);
-      if (verdict.kind === 'unique') {
+      if (judged.verdicts === null) {
+        criticNote = ` The critic could not judge it (${judged.problem}); its inputs were kept unjudged.`;
+      } else {
+        const verdicts = judged.verdicts;
+        good = passed.filter((_, i) => verdicts[i]!.good);
+        counts.bad = passed.length - good.length;
+        const reasons = [...new Set(verdicts.filter((v) => !v.good).map((v) => v.reason))];
+        if (reasons.length > 0) criticNote = ` Bad: ${reasons.slice(0, 3).join('; ')}.`;
+      }
+    }
+
+    // 3. Accept, checking again: other batches may have accepted alike inputs
+    // meanwhile. Judging is synchronous, so batches never overshoot the target.
+    const fresh: string[] = [];
+    let considered = 0;
+    for (const input of good) {
+      if (this.accepted.length >= this.target || this.ending) break;
+      considered++;
+      if (this.countDuplicate(this.dedup.checkAndAdd(input), counts, similar)) {
         fresh.push(input);
         this.accepted.push(input);
-      } else if (verdict.kind === 'exact') counts.exactDuplicates++;
-      else if (verdict.kind === 'near') counts.nearDuplicates++;
-      else counts.filtered++;
+      }
     }
+    counts.candidates -= good.length - considered; // cut off by the target: not judged, not counted
     const duplicates = counts.exactDuplicates + counts.nearDuplicates;
     this.totalDuplicates += duplicates;
+    this.totalBad += counts.bad;
+    this.totalFiltered += counts.filtered;
     this.barrenStreak = fresh.length === 0 ? this.barrenStreak + 1 : 0;
-    const warmth = nextTemperature(this.temperature, this.mode.temperature, { good: fresh.length, similar: duplicates, bad: counts.filtered });
+    if (theme !== undefined) {
+      const use = this.themeUse.get(theme) ?? { batches: 0, accepted: 0 };
+      this.themeUse.set(theme, { batches: use.batches + 1, accepted: use.accepted + fresh.length });
+    }
+    const bad = counts.filtered + counts.bad;
+    const warmth = nextTemperature(this.temperature, this.mode.temperature, { good: fresh.length, similar: duplicates, bad });
 
-    const parts = [`Batch ${number}: ${fresh.length} new input${fresh.length === 1 ? '' : 's'} accepted`];
+    const parts = [`${label}: ${fresh.length} new input${fresh.length === 1 ? '' : 's'} accepted`];
     if (duplicates > 0) parts.push(`${duplicates} rejected as duplicates`);
     if (counts.filtered > 0) parts.push(`${counts.filtered} filtered out (empty, meta-text, refusal or far off the seeds' length)`);
+    if (counts.bad > 0) parts.push(`${counts.bad} judged bad by the critic`);
     let message = `${parts.join(', ')} (${this.accepted.length}/${this.target} done).`;
+    message += ` Progress: good ${this.accepted.length}/${this.target}, bad ${this.totalBad + this.totalFiltered}, similar ${this.totalDuplicates}.`;
+    if (similar.best !== null) message += ` Most similar: ${similar.best.similarity.toFixed(2)} with "${clip(similar.best.of)}".`;
+    message += criticNote;
     if (warmth.reason !== null) {
       message += ` Temperature ${this.temperature} -> ${warmth.temperature}: ${warmth.reason}.`;
       this.temperature = warmth.temperature;
     }
-    await this.record(fresh, result.usage, message, counts);
+    await this.record(fresh, usage, message, counts, calls);
   }
 
-  private async record(accepted: string[], usage: TokenUsage | null, message: string, counts?: BatchCounts): Promise<void> {
-    const { cancelRequested } = await this.sink.recordBatch({ accepted, usage, message, counts });
+  /** Counts a dedup verdict; answers whether the input is new. */
+  private countDuplicate(verdict: DedupVerdict, counts: BatchCounts, similar: Similar): boolean {
+    switch (verdict.kind) {
+      case 'unique':
+        return true;
+      case 'exact':
+        counts.exactDuplicates++;
+        return false;
+      case 'near':
+        counts.nearDuplicates++;
+        if (similar.best === null || verdict.similarity > similar.best.similarity) similar.best = verdict;
+        return false;
+      default:
+        counts.filtered++;
+        return false;
+    }
+  }
+
+  /**
+   * The critic: one call judging a batch's inputs. It never loses good
+   * inputs: when it fails or answers something unusable, the batch is kept
+   * unjudged (after the filters and dedup, which always run).
+   */
+  private async critique(
+    inputs: string[],
+    batchNumber: number,
+    examples: string[],
+  ): Promise<{ verdicts: Verdict[] | null; usage: TokenUsage | null; problem: string }> {
+    try {
+      const response = await this.provider.generateBatch({
+        system: this.criticSystem,
+        prompt: buildCritiquePrompt(inputs, examples.slice(0, 3)),
+        count: inputs.length,
+        temperature: this.mode.temperature.min,
+        context: { ...this.context([], batchNumber), purpose: 'critique', toJudge: inputs },
+        signal: this.calls.signal,
+      });
+      const verdicts = parseVerdicts(response.candidates, inputs.length);
+      return { verdicts, usage: response.usage, problem: verdicts === null ? 'its answer did not give one verdict per input' : '' };
+    } catch (error) {
+      return { verdicts: null, usage: null, problem: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private async record(accepted: string[], usage: TokenUsage | null, message: string, counts?: BatchCounts, calls?: number): Promise<void> {
+    const { cancelRequested } = await this.sink.recordBatch({ accepted, usage, message, counts, calls });
     if (cancelRequested) this.cancel();
   }
 
@@ -315,10 +469,11 @@ class GenerationRun {
    * reported, and followed by a short backoff before the next call.
    */
   private async call(
+    label: string,
     shots: string[],
     count: number,
     prompt: string,
-    batchNumber = this.batchesStarted,
+    extra: Partial<BatchContext> = {},
   ): Promise<{ inputs: string[]; usage: TokenUsage } | null> {
     try {
       const response = await this.provider.generateBatch({
@@ -326,18 +481,12 @@ class GenerationRun {
         prompt,
         count,
         temperature: this.temperature,
-        context: {
-          applicationDescription: this.job.request.application_description,
-          shots,
-          seeds: this.seeds,
-          explorationMode: this.job.request.exploration_mode,
-          batchNumber,
-        },
+        context: { ...this.context(shots, this.batchesStarted), ...extra },
         signal: this.calls.signal,
       });
       const parsed = parseBatch(response.candidates);
       if (parsed.problem !== undefined) {
-        await this.failed(`Batch ${batchNumber}: unusable answer (${parsed.problem}); retrying.`, parsed.problem, response.usage, {
+        await this.failed(`${label}: unusable answer (${parsed.problem}); retrying.`, parsed.problem, response.usage, {
           ...NO_COUNTS,
           unusableAnswers: 1,
         });
@@ -352,9 +501,19 @@ class GenerationRun {
         this.fatal = `Stopped: the LLM provider refused the request and retrying will not help: ${reason}`;
         return null;
       }
-      await this.failed(`Batch ${batchNumber}: the LLM call failed (${reason}); retrying.`, reason, null);
+      await this.failed(`${label}: the LLM call failed (${reason}); retrying.`, reason, null);
       return null;
     }
+  }
+
+  private context(shots: string[], batchNumber: number): BatchContext {
+    return {
+      applicationDescription: this.job.request.application_description,
+      shots,
+      seeds: this.seeds,
+      explorationMode: this.job.request.exploration_mode,
+      batchNumber,
+    };
   }
 
   private async failed(message: string, reason: string, usage: TokenUsage | null, counts?: BatchCounts): Promise<void> {
@@ -383,4 +542,26 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+interface Similar {
+  best: { of: string; similarity: number } | null;
+}
+
+function clip(text: string, max = 80): string {
+  const oneLine = text.replace(/\s+/g, ' ');
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+}
+
+/** Themes, once each (after normalising), and short enough to be themes. */
+function distinctShort(items: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const item of items) {
+    const key = normalizeText(item);
+    if (key === '' || seen.has(key) || key.split(' ').length > 20) continue;
+    seen.add(key);
+    out.push(item);
+  }
+  return out;
 }

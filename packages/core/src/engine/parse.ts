@@ -123,3 +123,25 @@ function salvageTruncatedJson(text: string): string[] {
   }
   return out;
 }
+
+export interface Verdict {
+  good: boolean;
+  reason: string;
+}
+
+/**
+ * A critic's answer: one "good" / "bad: reason" per judged input, in order.
+ * Answers null when the answer cannot be trusted (wrong count, unknown
+ * verdicts): the engine then keeps the inputs unjudged rather than lose them.
+ */
+export function parseVerdicts(candidates: unknown, expected: number): Verdict[] | null {
+  const { inputs } = parseBatch(candidates);
+  if (inputs.length !== expected) return null;
+  const verdicts: Verdict[] = [];
+  for (const text of inputs) {
+    const match = /^(good|bad)\b[\s:.,-]*(.*)$/is.exec(text.trim());
+    if (match === null) return null;
+    verdicts.push({ good: match[1]!.toLowerCase() === 'good', reason: match[2]!.trim() || (match[1]!.toLowerCase() === 'good' ? '' : 'judged bad') });
+  }
+  return verdicts;
+}

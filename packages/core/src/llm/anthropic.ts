@@ -1,5 +1,5 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, type Middleware } from '@anthropic-ai/sdk';
-import { SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
+import { SUBMIT_TOOL_DESCRIPTION, SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
 import { FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
 import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
 
@@ -33,7 +33,6 @@ export function maxTokensFor(count: number): number {
   return Math.min(8192, 400 + 300 * Math.max(1, count));
 }
 
-const TOOL_DESCRIPTION = 'Submit the new inputs you wrote, each one complete and self-contained, as a list of strings.';
 
 export class AnthropicProvider implements LlmProvider {
   readonly name: string;
@@ -69,7 +68,7 @@ export class AnthropicProvider implements LlmProvider {
           tools: [
             {
               name: SUBMIT_TOOL_NAME,
-              description: TOOL_DESCRIPTION,
+              description: SUBMIT_TOOL_DESCRIPTION,
               input_schema: { ...SUBMIT_TOOL_SCHEMA, required: [...SUBMIT_TOOL_SCHEMA.required] },
             },
           ],

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
+import { SUBMIT_TOOL_DESCRIPTION, SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
 import { maxTokensFor } from './anthropic';
 import { FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
 import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
@@ -38,7 +38,6 @@ export interface OpenAICompatibleProviderOptions {
 /** Sent as the bearer token when no key is configured: local servers ignore it, and the SDK wants one. */
 export const OPENAI_PLACEHOLDER_KEY = 'no-key-needed';
 
-const TOOL_DESCRIPTION = 'Submit the new inputs you wrote, each one complete and self-contained, as a list of strings.';
 
 /** Said instead of the tool when the server takes no tools: the engine's parser reads JSON or one input a line. */
 const NO_TOOLS_INSTRUCTION = `Answer with only a JSON object of the form {"inputs": ["...", "..."]}, and nothing else.`;
@@ -109,7 +108,7 @@ export class OpenAICompatibleProvider implements LlmProvider {
           type: 'function',
           function: {
             name: SUBMIT_TOOL_NAME,
-            description: TOOL_DESCRIPTION,
+            description: SUBMIT_TOOL_DESCRIPTION,
             parameters: { ...SUBMIT_TOOL_SCHEMA, required: [...SUBMIT_TOOL_SCHEMA.required] },
           },
         },

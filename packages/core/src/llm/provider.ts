@@ -1,7 +1,8 @@
 /**
  * The one small interface every LLM provider implements. The engine only ever
- * asks for "a batch of new inputs" (and, for a seedless job, "a few first
- * seeds"); how a provider gets them is its own business.
+ * asks for "a list of strings" (a batch of new inputs, a seedless job's first
+ * seeds, a job's themes, or a critic's verdicts); how a provider gets them is
+ * its own business.
  */
 
 export interface TokenUsage {
@@ -45,6 +46,16 @@ export interface BatchContext {
   explorationMode: ExplorationMode;
   /** A number that differs for every batch of a job, so repeated calls vary. */
   batchNumber: number;
+  /**
+   * What the call is for (default 'inputs'). Every purpose answers a list of
+   * strings through the same structured output: inputs, a job's first seeds,
+   * its themes, or one verdict per input to judge ("good" / "bad: reason").
+   */
+  purpose?: 'inputs' | 'first_seeds' | 'themes' | 'critique';
+  /** The theme this batch is asked to cover, when the job has themes. */
+  theme?: string;
+  /** With purpose 'critique': the inputs to judge, in order. */
+  toJudge?: string[];
 }
 
 export interface GenerateBatchResult {

@@ -12,6 +12,9 @@ import { cancelChannel, idempotencyKey, jobKeys, tenantJobsKey, type JobKeys } f
  * keys (one hash tag, so they run on a Redis Cluster too).
  */
 
+/** Inputs read from a data stream per round trip (readData). */
+const READ_PAGE = 5_000;
+
 /** Progress messages kept per job; older ones are trimmed. */
 export const MAX_MESSAGES = 1000;
 
@@ -26,6 +29,8 @@ export interface JobRecord {
   state: TerminalState | null;
   cancelRequested: boolean;
   generatedSeeds: string[] | null;
+  /** The themes the job derived, once it has. */
+  themes: string[] | null;
   usage: TokenUsage & { calls: number };
   /** What became of the candidates so far. */
   counts: BatchCounts;
@@ -69,7 +74,7 @@ const APPEND_BATCH = `
 if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return {-2, 0} end
 local len = redis.call('XLEN', KEYS[2])
 if len ~= tonumber(ARGV[1]) then return {-1, 0} end
-for i = 13, #ARGV do
+for i = 14, #ARGV do
   len = len + 1
   redis.call('XADD', KEYS[2], '0-' .. len, 'v', ARGV[i])
 end
@@ -78,8 +83,8 @@ if ARGV[5] ~= '0' then
   redis.call('HINCRBY', KEYS[1], 'tokens_out', ARGV[4])
   redis.call('HINCRBY', KEYS[1], 'llm_calls', ARGV[5])
 end
-local countFields = {'candidates', 'rejected_exact', 'rejected_near', 'rejected_filtered', 'unusable_answers'}
-for i = 1, 5 do
+local countFields = {'candidates', 'rejected_exact', 'rejected_near', 'rejected_filtered', 'unusable_answers', 'rejected_bad'}
+for i = 1, 6 do
   if ARGV[7 + i] ~= '0' then redis.call('HINCRBY', KEYS[1], countFields[i], ARGV[7 + i]) end
 end
 if ARGV[6] ~= '' then
@@ -178,24 +183,44 @@ export class JobStore {
     return toRecord(jobId, await this.redis.hgetall(this.keys(jobId).meta));
   }
 
-  /** Record, data and messages, read in one round trip. */
-  async getSnapshot(jobId: string): Promise<JobSnapshot | null> {
+  /**
+   * Record, data and messages, read in one round trip. `dataAfter`: read only
+   * the inputs after the first this many (a reader that has those already:
+   * stored inputs never change), or none at all (null); `dataLength` is always
+   * the number stored.
+   */
+  async getSnapshot(jobId: string, dataAfter: number | null = 0): Promise<(JobSnapshot & { dataLength: number }) | null> {
     const k = this.keys(jobId);
-    const results = await this.redis.multi().hgetall(k.meta).xrange(k.data, '-', '+').xrange(k.messages, '-', '+').exec();
+    const tx = this.redis.multi().hgetall(k.meta).xlen(k.data).xrange(k.messages, '-', '+');
+    // Input n has the id 0-n: the ones after the first `dataAfter` start past 0-dataAfter.
+    if (dataAfter !== null) tx.xrange(k.data, dataAfter > 0 ? `(0-${dataAfter}` : '-', '+');
+    const results = await tx.exec();
     throwOnPipelineError(results);
-    const [meta, data, messages] = results!.map(([, value]) => value) as [
+    const [meta, dataLength, messages, data] = results!.map(([, value]) => value) as [
       Record<string, string>,
+      number,
       Array<[string, string[]]>,
-      Array<[string, string[]]>,
+      Array<[string, string[]]> | undefined,
     ];
     const record = toRecord(jobId, meta);
     if (record === null) return null;
-    return { record, data: data.map(entryValue), messages: messages.flatMap(messageText) };
+    return { record, data: (data ?? []).map(entryValue), messages: messages.flatMap(messageText), dataLength };
   }
 
+  /**
+   * Every stored input, in order. Read in pages, so a job of 100,000 inputs
+   * does not hold Redis's whole reply (an array per entry) next to the strings.
+   */
   async readData(jobId: string): Promise<string[]> {
-    const entries = await this.redis.xrange(this.keys(jobId).data, '-', '+');
-    return entries.map(entryValue);
+    const key = this.keys(jobId).data;
+    const data: string[] = [];
+    let after = '-';
+    for (;;) {
+      const entries = await this.redis.xrange(key, after, '+', 'COUNT', READ_PAGE);
+      for (const entry of entries) data.push(entryValue(entry));
+      if (entries.length < READ_PAGE) return data;
+      after = `(${entries[entries.length - 1]![0]}`; // the next page starts past the last entry read
+    }
   }
 
   async tenantJobIds(tenant: string): Promise<string[]> {
@@ -212,7 +237,7 @@ export class JobStore {
   async appendBatch(
     jobId: string,
     storedCount: number,
-    batch: { accepted: string[]; usage: TokenUsage | null; message: string; counts?: BatchCounts },
+    batch: { accepted: string[]; usage: TokenUsage | null; message: string; counts?: BatchCounts; calls?: number },
   ): Promise<{ length: number; cancelRequested: boolean }> {
     const k = this.keys(jobId);
     const u = batch.usage;
@@ -224,8 +249,8 @@ export class JobStore {
       String(this.retentionMs),
       String(u?.inputTokens ?? 0),
       String(u?.outputTokens ?? 0),
-      u === null ? '0' : '1',
-      batch.message,
+      String(batch.calls ?? (u === null ? 0 : 1)),
+      oneLine(batch.message),
       String(MAX_MESSAGES),
       ...countArgs(batch.counts),
       ...batch.accepted,
@@ -240,10 +265,15 @@ export class JobStore {
     // Every write renews the TTL, so no key of a job outlives the others.
     await this.redis
       .multi()
-      .xadd(messages, 'MAXLEN', '~', MAX_MESSAGES, '*', 'm', text)
+      .xadd(messages, 'MAXLEN', '~', MAX_MESSAGES, '*', 'm', oneLine(text))
       .pexpire(messages, this.retentionMs)
       .exec()
       .then(throwOnPipelineError);
+  }
+
+  async saveThemes(jobId: string, themes: string[]): Promise<void> {
+    const { meta } = this.keys(jobId);
+    await this.redis.multi().hset(meta, 'themes', JSON.stringify(themes)).pexpire(meta, this.retentionMs).exec().then(throwOnPipelineError);
   }
 
   async saveGeneratedSeeds(jobId: string, seeds: string[]): Promise<void> {
@@ -259,7 +289,7 @@ export class JobStore {
       k.data,
       k.messages,
       state,
-      message,
+      oneLine(message),
       String(Date.now()),
       String(this.retentionMs),
       String(MAX_MESSAGES),
@@ -290,9 +320,14 @@ function defineScript(redis: RedisClient, name: string, lua: string, numberOfKey
   return (...keysAndArgs) => commands[name]!.apply(redis, keysAndArgs);
 }
 
+/** Messages are one line each: the messages stream sends one per line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\r?\n\s*/g, ' ');
+}
+
 function countArgs(counts: BatchCounts | undefined): string[] {
   const c = counts ?? NO_COUNTS;
-  return [c.candidates, c.exactDuplicates, c.nearDuplicates, c.filtered, c.unusableAnswers].map(String);
+  return [c.candidates, c.exactDuplicates, c.nearDuplicates, c.filtered, c.unusableAnswers, c.bad].map(String);
 }
 
 /** The state a stream entry of the messages stream ends the job with, if it is the end marker. */
@@ -318,6 +353,7 @@ function toRecord(jobId: string, meta: Record<string, string>): JobRecord | null
     state: (meta.state as TerminalState | undefined) ?? null,
     cancelRequested: meta.cancel_requested === '1',
     generatedSeeds: meta.generated_seeds !== undefined ? (JSON.parse(meta.generated_seeds) as string[]) : null,
+    themes: meta.themes !== undefined ? (JSON.parse(meta.themes) as string[]) : null,
     usage: {
       inputTokens: Number(meta.tokens_in ?? 0),
       outputTokens: Number(meta.tokens_out ?? 0),
@@ -329,6 +365,7 @@ function toRecord(jobId: string, meta: Record<string, string>): JobRecord | null
       nearDuplicates: Number(meta.rejected_near ?? 0),
       filtered: Number(meta.rejected_filtered ?? 0),
       unusableAnswers: Number(meta.unusable_answers ?? 0),
+      bad: Number(meta.rejected_bad ?? 0),
     },
     report: meta.report !== undefined ? (JSON.parse(meta.report) as JobReport) : null,
   };

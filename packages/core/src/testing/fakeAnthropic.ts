@@ -214,7 +214,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       const scripted = await options.respond?.(recorded, index);
       reply = Array.isArray(scripted) ? { type: 'tool', input: { inputs: scripted } } : scripted;
     }
-    reply ??= { type: 'tool', input: { inputs: writer.write(recorded.count) } };
+    // A critique (buildCritiquePrompt) is answered "good" for every input; anything else gets new inputs.
+    reply ??= { type: 'tool', input: { inputs: isCritique(prompt) ? Array<string>(recorded.count).fill('good') : writer.write(recorded.count) } };
 
     if (reply.type === 'fault' && reply.fault === 'hang') {
       // Never answer; the client's timeout or close() ends the connection.
@@ -487,6 +488,10 @@ function lastUserText(body: Record<string, unknown>): string {
       .join('\n');
   }
   return '';
+}
+
+function isCritique(prompt: string): boolean {
+  return prompt.includes('Judge these candidate inputs');
 }
 
 /** "Write N new inputs" (buildBatchPrompt) or "Write N typical, varied inputs" (buildFirstSeedsPrompt). */
