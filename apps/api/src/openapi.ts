@@ -45,7 +45,7 @@ export const EXAMPLE_STATUS = {
   report: {
     generated: 5,
     accepted: 2,
-    rejected: { exact_duplicate: 1, near_duplicate: 1, filtered: 1 },
+    rejected: { exact_duplicate: 1, near_duplicate: 1, filtered: 1, bad: 0 },
     unusable_answers: 0,
     estimated_cost_usd: 0.00999,
     diversity: null,

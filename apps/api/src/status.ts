@@ -155,7 +155,7 @@ export function buildStatus(
     report: {
       generated: counts.candidates,
       accepted: dataLength,
-      rejected: { exact_duplicate: counts.exactDuplicates, near_duplicate: counts.nearDuplicates, filtered: counts.filtered },
+      rejected: { exact_duplicate: counts.exactDuplicates, near_duplicate: counts.nearDuplicates, filtered: counts.filtered, bad: counts.bad },
       unusable_answers: counts.unusableAnswers,
       estimated_cost_usd: estimateCostUsd(usage, price),
       diversity:

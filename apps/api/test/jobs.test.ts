@@ -54,7 +54,7 @@ it('generates exactly N distinct inputs, in order, and reports usage', async () 
   expect(done.report).toMatchObject({
     generated: 23,
     accepted: 23,
-    rejected: { exact_duplicate: 0, near_duplicate: 0, filtered: 0 },
+    rejected: { exact_duplicate: 0, near_duplicate: 0, filtered: 0, bad: 0 },
     unusable_answers: 0,
     estimated_cost_usd: 0, // the offline configuration prices tokens at 0
   });

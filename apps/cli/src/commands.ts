@@ -17,7 +17,7 @@ type Status = DataGenerationStatus & {
 interface Report {
   generated: number;
   accepted: number;
-  rejected: { exact_duplicate: number; near_duplicate: number; filtered: number };
+  rejected: { exact_duplicate: number; near_duplicate: number; filtered: number; bad?: number };
   unusable_answers: number;
   estimated_cost_usd: number | null;
   diversity: { distinct_1: number; distinct_2: number; mean_pairwise_similarity: number; compression_ratio: number } | null;
@@ -27,7 +27,7 @@ interface Report {
 export function reportLines(report: Report): string[] {
   const r = report.rejected;
   const lines = [
-    `quality:  ${report.accepted} accepted of ${report.generated} generated; rejected: ${r.exact_duplicate} exact duplicates, ${r.near_duplicate} near duplicates, ${r.filtered} filtered; ${report.unusable_answers} unusable answers`,
+    `quality:  ${report.accepted} accepted of ${report.generated} generated; rejected: ${r.exact_duplicate} exact duplicates, ${r.near_duplicate} near duplicates, ${r.filtered} filtered, ${r.bad ?? 0} judged bad; ${report.unusable_answers} unusable answers`,
     `cost:     ${report.estimated_cost_usd === null ? 'unknown for this model (set LLM_PRICE_INPUT_PER_MTOK and LLM_PRICE_OUTPUT_PER_MTOK)' : `about $${report.estimated_cost_usd.toFixed(4)}`}`,
   ];
   const d = report.diversity;

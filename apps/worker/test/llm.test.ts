@@ -104,3 +104,48 @@ it('chooses the provider from the configuration', () => {
   expect(createProvider(loadConfig({}).llm)).toBeInstanceOf(OfflineGenerator);
   expect(createProvider(loadConfig({ ANTHROPIC_API_KEY: 'k' }).llm)).toBeInstanceOf(AnthropicProvider);
 });
+
+describe('themes and the critic over HTTP', () => {
+  const isCritique = (prompt: string) => prompt.includes('Judge these candidate inputs');
+
+  it('the critic’s bad verdicts are counted in the report and the inputs are not kept', async () => {
+    fake = await startFakeAnthropic({
+      // the first input of every critique is judged bad
+      respond: (request) => (isCritique(request.prompt) ? Array.from({ length: request.count }, (_, i) => (i === 0 ? 'bad: off task' : 'good')) : undefined),
+    });
+    stack = await startStack({ provider: anthropic(fake.url), env: { JOB_MAX_PARALLEL_BATCHES: '1' } });
+    const done = await runJob({ num_inputs_to_generate: 12, seeds: ['Tell me a story about a kind fox.'], batch_size: 4 });
+    expect(done.state).toBe('DONE');
+    expect(done.data).toHaveLength(12);
+    expect(done.report.rejected.bad).toBeGreaterThanOrEqual(4);
+    expect(done.detailed_status.join('\n')).toMatch(/judged bad by the critic .*Bad: off task\./);
+    expect(done.detailed_status[1]).toMatch(/critic on/);
+    const themes = fake.requests.filter((r) => /distinct themes/.test(r.prompt));
+    expect(themes).toHaveLength(1);
+    expect(done.detailed_status.some((m: string) => /^Themes \(\d+\): /.test(m))).toBe(true);
+    expect(fake.requests.filter((r) => r.prompt.includes('Theme for this batch:')).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['malformed JSON text', () => ({ type: 'text' as const, text: '{"inputs": ["good", "go' })],
+    ['a refusal', () => ({ type: 'text' as const, text: "I'm sorry, but I can't judge these." })],
+    ['too few verdicts', () => ['good']],
+    ['a server error', () => ({ type: 'error' as const, status: 500, errorType: 'api_error', message: 'critic down' })],
+  ])('a critic answering %s loses no good input: the batch is kept unjudged', async (_name, answer) => {
+    fake = await startFakeAnthropic({ respond: (request) => (isCritique(request.prompt) ? answer() : undefined) });
+    stack = await startStack({ provider: anthropic(fake.url), env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
+    const done = await runJob({ num_inputs_to_generate: 10, seeds: ['Tell me a story about a kind fox.'] });
+    expect(done.state).toBe('DONE');
+    expect(done.data).toHaveLength(10);
+    expect(done.detailed_status.join('\n')).toMatch(/The critic could not judge it \(.+\); its inputs were kept unjudged\./);
+  });
+
+  it('CRITIC_ENABLED=false makes no critique calls, and the job says so', async () => {
+    fake = await startFakeAnthropic();
+    stack = await startStack({ provider: anthropic(fake.url), env: { CRITIC_ENABLED: 'false' } });
+    const done = await runJob({ num_inputs_to_generate: 6, seeds: ['Tell me a story about a kind fox.'] });
+    expect(done.state).toBe('DONE');
+    expect(fake.requests.some((r) => isCritique(r.prompt))).toBe(false);
+    expect(done.detailed_status[1]).toMatch(/critic off\.$/);
+  });
+});

@@ -75,6 +75,7 @@ export const dataGenerationStatusSchema = z
           exact_duplicate: z.number().int().min(0),
           near_duplicate: z.number().int().min(0),
           filtered: z.number().int().min(0).describe('Dropped by the heuristic filters: empty, meta-text, refusal, far-off length.'),
+          bad: z.number().int().min(0).describe('Judged off task, not self-contained or unrealistic by the critic.'),
         }),
         unusable_answers: z.number().int().min(0).describe('LLM answers with no usable input at all.'),
         estimated_cost_usd: z.number().min(0).nullable().describe('From the tokens and the model price; null for a model of unknown price.'),

@@ -257,7 +257,7 @@ describe('runGeneration: duplicates', () => {
       expect.stringMatching(/^Batch 1: 2 new inputs accepted, 4 rejected as duplicates \(2\/4 done\)/),
       expect.stringMatching(/^Batch 2: 2 new inputs accepted, 1 rejected as duplicates \(4\/4 done\)/),
     ]);
-    expect(outcome.message).toMatch(/5 duplicates rejected/);
+    expect(outcome.message).toMatch(/rejected 5 as similar, 0 as bad and 0 by the filters\./);
   });
 
   it("uses the mode's near-duplicate threshold", async () => {

@@ -239,7 +239,9 @@ class GenerationRun {
   private done(): EngineOutcome {
     return {
       state: 'DONE',
-      message: `Done: ${this.target} inputs generated in ${this.batchesStarted} batches (${this.totalDuplicates} duplicates rejected).`,
+      message:
+        `Done: ${this.target} inputs generated in ${this.batchesStarted} batches; rejected ${this.totalDuplicates} as similar, ` +
+        `${this.totalBad} as bad and ${this.totalFiltered} by the filters${this.themes.length > 0 ? `, over ${this.themes.length} themes` : ''}.`,
     };
   }
 
