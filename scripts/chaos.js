@@ -233,6 +233,12 @@ async function main() {
 
   const jobs = [];
   let failure = null;
+  // Ctrl-C (or a SIGTERM) ends the run through the same cleanup as a failure;
+  // a second signal must not cut that cleanup short, so the handlers stay.
+  const interrupted = new Promise((_resolve, reject) => {
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => reject(new Error(`interrupted by ${signal}`)));
+  });
+  interrupted.catch(() => undefined);
   try {
     const port = await freePort();
     const api = new Child('api', API_MAIN, { ...baseEnv, PORT: String(port), LOG_LEVEL: 'warn' }, logDir);
@@ -353,13 +359,14 @@ async function main() {
     observing.catch(() => undefined);
     // The chaos phase ends at its budget, or earlier once every job has ended
     // (the observer returns then); a step that broke ends it at once.
-    await Promise.race([sleep(chaosMs), observing, chaos]);
+    await Promise.race([sleep(chaosMs), observing, chaos, interrupted]);
     chaosOver = true;
     await chaos;
     // Back to full strength for the rest.
     while (workers.filter((w) => w.running).length < options.workers) await startWorker();
     say(`chaos over (${kills.SIGKILL + kills.SIGTERM} kills); waiting for the jobs to end`);
-    await Promise.race([observing, sleep(180_000).then(() => Promise.reject(new Error('jobs still running 180 s after the chaos phase')))]);
+    const tooLong = sleep(180_000).then(() => Promise.reject(new Error('jobs still running 180 s after the chaos phase')));
+    await Promise.race([observing, tooLong, interrupted]);
     say('every job has ended; checking');
 
     // The job store's own record of each end (its /messages stream ends only when this is set).

@@ -56,11 +56,18 @@ export class ChildService {
   ) {
     live.add(child);
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      const exited = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.exitStatus !== null) return;
         live.delete(child);
         this.exitStatus = { code, signal };
         this.notify();
         resolve(this.exitStatus);
+      };
+      child.once('exit', exited);
+      // It could not be started at all (e.g. redis-server is not installed): no 'exit' follows.
+      child.once('error', (error) => {
+        this.output.push(`[spawn] ${error.message}`);
+        if (child.pid === undefined) exited(null, null);
       });
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -198,7 +205,7 @@ export function serviceEnv(options: ServiceEnvOptions): Record<string, string> {
 
 export async function startApiProcess(env: Record<string, string>, name = 'api'): Promise<ApiService> {
   const port = env.PORT !== undefined && env.PORT !== '0' ? Number(env.PORT) : await freePort();
-  const service = new ApiService(name, spawnNode(API_MAIN, { ...env, PORT: String(port) }), `http://127.0.0.1:${port}`);
+  const service = new ApiService(name, spawnNode(API_MAIN, { ...env, HOST: '127.0.0.1', PORT: String(port) }), `http://127.0.0.1:${port}`);
   const deadline = Date.now() + 15_000;
   // Ready means Redis answers too: GET /readyz is 200.
   for (;;) {

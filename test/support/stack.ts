@@ -46,6 +46,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     REDIS_URL: redisUrl(),
     // A test that brings its own Redis (REDIS_URL) brings a single server unless it says otherwise.
     REDIS_MODE: env.REDIS_URL !== undefined ? 'standalone' : redisMode(),
+    HOST: '127.0.0.1',
     PORT: '0',
     API_KEYS: `${KEY_A},${KEY_B}`,
     QUEUE_NAME: ns,

@@ -13,8 +13,8 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** `host`: the address to listen on; all interfaces by default (the benchmarks pass 127.0.0.1). */
-export async function startApiServer(config: Config, logger: Logger, host = '0.0.0.0'): Promise<ApiServer> {
+/** `host`: the address to listen on (HOST; all interfaces by default, as a container needs). */
+export async function startApiServer(config: Config, logger: Logger, host = config.host): Promise<ApiServer> {
   const redis = connect(config, apiRedisOptions());
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const ctx: ApiContext = {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { jobOptions, normalizeText, startJobSchema, type TerminalState } from '@datagen/core';
-import { startFakeAnthropic, type FakeAnthropic } from '../../../packages/core/src/testing/fakeAnthropic';
+import { jobOptions, normalizeText, queuePrefix, startJobSchema, type TerminalState } from '@datagen/core';
+import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../../../packages/core/src/testing/fakeAnthropic';
 import { ProcessStack, RedisServerProcess, sleep, waitUntil } from '../../../test/support/processes';
 import { KEY_A, waitFor } from '../../../test/support/stack';
 
@@ -64,17 +64,30 @@ async function ended(s: ProcessStack, jobId: string, timeoutMs = 15_000): Promis
 const distinct = (data: string[]) => new Set(data.map(normalizeText)).size;
 
 /**
- * What a run's batch messages say: how many calls it recorded, and how many
- * inputs those calls fell short of a full batch (duplicates rejected, or a
- * whole batch for a failed or unusable call).
+ * A call that asks for new inputs (the batch prompt): the LLM work a job
+ * pays for per batch, as opposed to its themes, first seeds or the critic.
+ */
+const isBatchCall = (request: RecordedRequest) => /\bWrite \d+ new inputs? for this application\b/.test(request.prompt);
+const batchCalls = (f: FakeAnthropic) => f.requests.filter(isBatchCall);
+
+/** The fake's latency by batch call number (0-based, in order of arrival); other calls answer in 50 ms. */
+function batchLatency(latency: (batchCall: number) => number): (index: number, request: RecordedRequest) => number {
+  let batchCall = 0;
+  return (_index, request) => (isBatchCall(request) ? latency(batchCall++) : 50);
+}
+
+/**
+ * What a run's batch messages say: how many batch calls it recorded, and how
+ * many inputs those fell short of a full batch (duplicates, inputs judged bad,
+ * or a whole batch for a failed or unusable call).
  */
 function batchRecord(messages: string[], batchSize: number): { batches: number; shortfall: number } {
   let batches = 0;
   let shortfall = 0;
   for (const message of messages) {
-    if (!/^Batch \d+:/.test(message)) continue;
+    if (!/^Batch \d+\b/.test(message)) continue;
     batches++;
-    const accepted = /: (\d+) new inputs? accepted/.exec(message);
+    const accepted = /(\d+) new inputs? accepted \(\d+\/\d+ done\)/.exec(message);
     shortfall += batchSize - (accepted !== null ? Number(accepted[1]) : 0);
   }
   return { batches, shortfall };
@@ -85,9 +98,9 @@ it('resumes a job whose worker was SIGKILLed mid-job: nothing lost or repeated, 
   const B = 5;
   const P = 4; // JOB_MAX_PARALLEL_BATCHES: at most this many calls are in flight when the worker dies
   let firstWorkerAlive = true;
-  // The first round answers in 100 ms, so inputs are stored; after it, calls of
-  // the first worker stay in flight, so the kill always lands mid-job with calls open.
-  fake = await startFakeAnthropic({ latencyMs: (i) => (firstWorkerAlive && i >= P ? 1_500 : 100) });
+  // The first round answers in 100 ms, so inputs are stored; after it, batch calls
+  // of the first worker stay in flight, so the kill always lands mid-job with calls open.
+  fake = await startFakeAnthropic({ latencyMs: batchLatency((n) => (firstWorkerAlive && n >= P ? 1_500 : 100)) });
   stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: String(P) } });
   const first = await stack.startWorker();
   const jobId = await submit(stack, N, B);
@@ -98,7 +111,7 @@ it('resumes a job whose worker was SIGKILLed mid-job: nothing lost or repeated, 
   firstWorkerAlive = false;
   // Its calls in flight end when the fake sees the connections close; after that every call it made is counted.
   await waitUntil(() => fake!.requests.every((r) => r.outcome !== 'pending'), 5_000, "the killed worker's open calls to close");
-  const callsOfFirst = fake.stats.calls;
+  const callsOfFirst = batchCalls(fake).length;
   const stored = await stack.store.readData(jobId);
   expect(stored.slice(0, beforeKill.length)).toEqual(beforeKill);
   expect(stored.length).toBeLessThan(N);
@@ -121,15 +134,15 @@ it('resumes a job whose worker was SIGKILLed mid-job: nothing lost or repeated, 
   // Run 2 pays only for what was missing. Its engine launches a call only while
   // (calls in flight) * B < (inputs missing), so k calls satisfy
   // k * B < (N - stored) + (its shortfall) + B. A rerun of the accepted batches would break this.
-  const callsOfSecond = fake.stats.calls - callsOfFirst;
+  const callsOfSecond = batchCalls(fake).length - callsOfFirst;
   expect(callsOfSecond).toBeLessThanOrEqual(Math.ceil((N - stored.length + run2.shortfall) / B));
   // Hence over both runs: calls <= ceil((N + shortfall) / B) + P.
-  expect(fake.stats.calls).toBeLessThanOrEqual(Math.ceil((N + run1.shortfall + run2.shortfall) / B) + P);
+  expect(batchCalls(fake).length).toBeLessThanOrEqual(Math.ceil((N + run1.shortfall + run2.shortfall) / B) + P);
 });
 
 it('finishes a job whose workers die under it twice in a row', async () => {
   const N = 100;
-  fake = await startFakeAnthropic({ latencyMs: 300 });
+  fake = await startFakeAnthropic({ latencyMs: batchLatency(() => 300) });
   stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
   const first = await stack.startWorker();
   const jobId = await submit(stack, N, 5);
@@ -154,10 +167,30 @@ it('finishes a job whose workers die under it twice in a row', async () => {
   expect(data.slice(0, stored.length)).toEqual(stored);
 });
 
+it('ends a job that keeps losing its workers ERROR, with the end recorded and the data kept', async () => {
+  fake = await startFakeAnthropic({ latencyMs: batchLatency(() => 300) });
+  stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
+  const first = await stack.startWorker();
+  const jobId = await submit(stack, 100, 5);
+  const stored = await storedAtLeast(stack, jobId, 10);
+  // Five earlier dead workers, written into BullMQ's stall counter of the job
+  // (its hash field `stc`) rather than produced by five more kills.
+  await stack.redis.hset(`${queuePrefix(stack.namespace)}:${stack.namespace}:${jobId}`, 'stc', '5');
+  first.kill('SIGKILL');
+  await first.waitForExit(5_000);
+
+  await stack.startWorker();
+  expect(await ended(stack, jobId)).toBe('ERROR');
+  const { data, messages } = (await stack.store.getSnapshot(jobId))!;
+  expect(messages.at(-1)).toMatch(/^Stopped by an internal error after 1 attempt: job stalled more than allowable limit\. The inputs generated so far are kept\.$/);
+  expect(data.slice(0, stored.length)).toEqual(stored);
+  expect(data.length).toBeLessThan(100);
+});
+
 it('SIGTERM: the worker lands its calls in flight, hands the job back to the queue and exits 0; the next worker takes it at once', async () => {
   const N = 60;
   const B = 5;
-  fake = await startFakeAnthropic({ latencyMs: 250 });
+  fake = await startFakeAnthropic({ latencyMs: batchLatency(() => 250) });
   // A long lock and stall interval: a job left 'active' under the stopped worker
   // could not be taken over within this test, so finishing proves the hand-back.
   stack = new ProcessStack({
@@ -179,8 +212,9 @@ it('SIGTERM: the worker lands its calls in flight, hands the job back to the que
   expect(handedBack.messages.some((m) => m.startsWith('Interrupted: the worker is shutting down'))).toBe(true);
   expect(handedBack.data.slice(0, beforeStop.length)).toEqual(beforeStop);
   expect(handedBack.data.length).toBeLessThan(N);
-  // Every call it made was answered and recorded before it left: none paid for and dropped.
-  expect(batchRecord(handedBack.messages, B).batches).toBe(fake.stats.calls);
+  // Every batch call it made was answered and recorded before it left: none paid for and dropped.
+  expect(batchRecord(handedBack.messages, B).batches).toBe(batchCalls(fake).length);
+  expect(fake.stats.aborted).toBe(0);
 
   await stack.startWorker();
   expect(await ended(stack, jobId)).toBe('DONE');
@@ -194,9 +228,9 @@ it('SIGTERM: the worker lands its calls in flight, hands the job back to the que
 it('DELETE through the API process cancels a job running in a worker process: calls in flight aborted, partial data kept', async () => {
   const N = 100;
   const P = 4;
-  // The first round answers after 1 s, so inputs are stored; later calls would
-  // take a minute, so a call in flight at the DELETE can only end by being aborted.
-  fake = await startFakeAnthropic({ latencyMs: (i) => (i < P ? 1_000 : 60_000) });
+  // The first round of batch calls answers after 1 s, so inputs are stored; later
+  // ones would take a minute, so one in flight at the DELETE can only end by being aborted.
+  fake = await startFakeAnthropic({ latencyMs: batchLatency((n) => (n < P ? 1_000 : 60_000)) });
   stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: String(P) } });
   const api = await stack.startApi();
   await stack.startWorker();
@@ -213,8 +247,9 @@ it('DELETE through the API process cancels a job running in a worker process: ca
 
   const before = await waitFor(
     async () => {
-      const firstRoundDone = fake!.requests.filter((r) => r.index < P).length === P && fake!.requests.every((r) => r.index >= P || r.outcome === 'ok');
-      const nextRoundOpen = fake!.requests.some((r) => r.index >= P && r.outcome === 'pending');
+      const calls = batchCalls(fake!);
+      const firstRoundDone = calls.length > P && calls.slice(0, P).every((r) => r.outcome === 'ok');
+      const nextRoundOpen = calls.slice(P).some((r) => r.outcome === 'pending');
       if (!firstRoundDone || !nextRoundOpen) return null;
       const status = await getStatus(jobId);
       return status.state === 'RUNNING' && status.data.length > 0 && status;
@@ -222,7 +257,7 @@ it('DELETE through the API process cancels a job running in a worker process: ca
     10_000,
     'the job to store its first batches and have calls in flight',
   );
-  const inFlight = fake.requests.filter((r) => r.outcome === 'pending');
+  const inFlight = batchCalls(fake).filter((r) => r.outcome === 'pending');
 
   const started = performance.now();
   const del = await fetch(`${api.url}/v1/data/generate/${jobId}`, { method: 'DELETE', headers });
@@ -252,7 +287,7 @@ it('survives Redis being killed (-9) and restarted mid-job: the worker reconnect
   const N = 80;
   const B = 5;
   redisServer = await RedisServerProcess.create();
-  fake = await startFakeAnthropic({ latencyMs: 150 });
+  fake = await startFakeAnthropic({ latencyMs: batchLatency(() => 150) });
   stack = new ProcessStack({ redisUrl: redisServer.url, anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
   const worker = await stack.startWorker();
   const jobId = await submit(stack, N, B);

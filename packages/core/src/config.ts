@@ -18,6 +18,7 @@ const optionalText = z
 const envSchema = z
   .object({
     NODE_ENV: z.string().default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
     PORT: integer(0, 65535, 8080),
     REDIS_URL: z.string().trim().default('redis://127.0.0.1:6379'),
     REDIS_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
@@ -103,6 +104,8 @@ export interface RedisTarget {
 
 export interface Config extends RedisTarget {
   nodeEnv: string;
+  /** Address the API listens on. */
+  host: string;
   port: number;
   /** `REDIS_URL` as given: one URL, or in cluster mode comma-separated seed nodes. */
   redisUrl: string;
@@ -183,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const provider = e.LLM_PROVIDER ?? (e.ANTHROPIC_API_KEY !== undefined ? 'anthropic' : 'offline');
   return {
     nodeEnv: e.NODE_ENV,
+    host: e.HOST,
     port: e.PORT,
     redisUrl: e.REDIS_URL,
     redisMode: e.REDIS_MODE,
