@@ -1,6 +1,6 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, type Middleware } from '@anthropic-ai/sdk';
 import { SUBMIT_TOOL_DESCRIPTION, SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
-import { FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
+import { describeCause, describeUnknown, FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
 import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
 
 /**
@@ -200,16 +200,3 @@ function usageOf(message: Anthropic.Message): GenerateBatchResult['usage'] {
   };
 }
 
-/** undici reports "fetch failed" with the real reason in `cause`. */
-function describeCause(cause: Error): string {
-  const inner = cause.cause instanceof Error ? cause.cause.message : '';
-  return inner !== '' && inner !== cause.message ? `${cause.message} (${inner})` : cause.message;
-}
-
-function describeUnknown(error: unknown): { name: string; message: string } {
-  if (typeof error === 'object' && error !== null) {
-    const { name, message } = error as { name?: unknown; message?: unknown };
-    if (typeof message === 'string') return { name: typeof name === 'string' ? name : '', message };
-  }
-  return { name: '', message: String(error) };
-}

@@ -67,3 +67,18 @@ export function retryAfterMsOf(headers: { get(name: string): string | null } | n
   }
   return ms === undefined ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.ceil(ms));
 }
+
+/** undici reports "fetch failed" with the real reason in `cause`. */
+export function describeCause(cause: Error): string {
+  const inner = cause.cause instanceof Error ? cause.cause.message : '';
+  return inner !== '' && inner !== cause.message ? `${cause.message} (${inner})` : cause.message;
+}
+
+/** The name and message of anything thrown, for error messages. */
+export function describeUnknown(error: unknown): { name: string; message: string } {
+  if (typeof error === 'object' && error !== null) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    if (typeof message === 'string') return { name: typeof name === 'string' ? name : '', message };
+  }
+  return { name: '', message: String(error) };
+}

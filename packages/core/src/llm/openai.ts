@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { SUBMIT_TOOL_DESCRIPTION, SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
 import { maxTokensFor } from './anthropic';
-import { FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
+import { describeCause, describeUnknown, FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
 import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
 
 /**
@@ -245,16 +245,3 @@ function apiMessage(error: APIError): string {
   return error.message.replace(/^\d{3}\s*/, '');
 }
 
-/** undici reports "fetch failed" with the real reason in `cause`. */
-function describeCause(cause: Error): string {
-  const inner = cause.cause instanceof Error ? cause.cause.message : '';
-  return inner !== '' && inner !== cause.message ? `${cause.message} (${inner})` : cause.message;
-}
-
-function describeUnknown(error: unknown): { name: string; message: string } {
-  if (typeof error === 'object' && error !== null) {
-    const { name, message } = error as { name?: unknown; message?: unknown };
-    if (typeof message === 'string') return { name: typeof name === 'string' ? name : '', message };
-  }
-  return { name: '', message: String(error) };
-}
