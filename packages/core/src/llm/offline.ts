@@ -162,12 +162,12 @@ const STYLES: Record<ExplorationMode, Style> = {
     persona: 0.25, twist: 0, demanding: 0, long: 0, terse: 0, casual: 0, constraintFirst: 0.05,
   },
   CREATIVE: {
-    swaps: [2, 4], recombine: 0.5, template: 0.2, inline: 0.3, constraints: [1, 2],
-    persona: 0.45, twist: 0.2, demanding: 0.05, long: 0.1, terse: 0, casual: 0, constraintFirst: 0.15,
+    swaps: [2, 5], recombine: 0.5, template: 0.25, inline: 0.3, constraints: [0, 2],
+    persona: 0.35, twist: 0.2, demanding: 0.05, long: 0.05, terse: 0.05, casual: 0, constraintFirst: 0.15,
   },
   ADVENTUROUS: {
-    swaps: [2, 5], recombine: 0.6, template: 0.3, inline: 0.2, constraints: [0, 2],
-    persona: 0.4, twist: 0.6, demanding: 0.35, long: 0.2, terse: 0.2, casual: 0.12, constraintFirst: 0.3,
+    swaps: [3, 6], recombine: 0.6, template: 0.3, inline: 0.2, constraints: [0, 1],
+    persona: 0.3, twist: 0.5, demanding: 0.25, long: 0.1, terse: 0.3, casual: 0.15, constraintFirst: 0.3,
   },
 };
 
