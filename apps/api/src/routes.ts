@@ -5,13 +5,14 @@ import {
   listQuerySchema,
   NO_COUNTS,
   sha256,
+  stateFromQueue,
   startJobSchema,
   TERMINAL_STATES,
   type DataGenerationStatus,
 } from '@datagen/core';
 import type { ApiContext } from './context';
 import { HttpError, notFound, validationError, withTimeout } from './errors';
-import { buildStatus, configuredPrice, DataJsonCache, readStatus, readStatusJson } from './status';
+import { buildStatus, configuredPrice, readStatus, readStatusBody, StatusCache } from './status';
 import { streamData, streamMessages } from './streams';
 
 /** The "data generate" routes; mounted under both `/` and `/v1`. */
@@ -20,8 +21,8 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
   const { store, queue, config } = ctx;
   const requestSchema = startJobSchema(config.job.maxInputs);
   const price = configuredPrice(config);
-  /** Each job's inputs already read, as JSON: a status read fetches only the newer ones. */
-  const dataCache = new DataJsonCache();
+  /** Each job's inputs and messages already read, as JSON: a status read fetches only the newer ones. */
+  const statusCache = new StatusCache();
   const timeout = <T>(p: Promise<T>) => withTimeout(p, ctx.redisTimeoutMs);
 
   router.post('/data/generate', async (req, res) => {
@@ -100,9 +101,10 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
 
   router.get('/data/generate/:jobId', async (req, res) => {
     const jobId = req.params.jobId!;
-    const body = await timeout(readStatusJson(store, queue, jobId, tenant_(res), price, dataCache));
-    if (body === null) throw notFound(`Job ${jobId} not found`);
-    res.type('json').send(body); // the bytes res.json would send, with its headers
+    const found = await timeout(readStatusBody(store, queue, jobId, tenant_(res), price, statusCache));
+    if (found === null) throw notFound(`Job ${jobId} not found`);
+    // The bytes res.json would send; with the ETag set, send() does not hash a megabyte body for one.
+    res.set({ 'Content-Type': 'application/json; charset=utf-8', ETag: found.etag }).send(found.body);
   });
 
   router.delete('/data/generate/:jobId', async (req, res) => {
@@ -114,8 +116,11 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
     await timeout(store.requestCancel(jobId));
     // A job still waiting in the queue is taken out and ends here; a running
     // job is stopped by its worker, which the cancel flag and message reach.
+    // Only a job still queued is removed: one a worker holds is locked, and
+    // one that has just ended (the worker saw the flag first) stays as it is.
     const job = await timeout(queue.getJob(jobId));
-    const removed = job !== undefined && (await job.remove().then(() => true, () => false));
+    const queued = job !== undefined && stateFromQueue(await timeout(job.getState())) === 'QUEUED';
+    const removed = queued && (await job.remove().then(() => true, () => false));
     if (removed || job === undefined) {
       await timeout(store.finish(jobId, 'CANCELLED', 'Cancelled before it started; no inputs were generated.'));
       res.json(`Job ${jobId} cancelled.`);
