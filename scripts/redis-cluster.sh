@@ -17,18 +17,26 @@ base="${2:-7000}"
 case "$base" in '' | *[!0-9]*) echo "base_port must be a number, not '$base'" >&2; exit 2 ;; esac
 ports=("$base" "$((base + 1))" "$((base + 2))")
 host=127.0.0.1
-dir="${TMPDIR:-/tmp}/datagen-redis-cluster-$base"
+tmp="${TMPDIR:-/tmp}"
+dir="${tmp%/}/datagen-redis-cluster-$base"
 
 log() { printf 'redis-cluster: %s\n' "$*"; }
 answers() { [ "$(redis-cli -h "$host" -p "$1" ping 2>/dev/null || true)" = "PONG" ]; }
 cluster_ok() { redis-cli -h "$host" -p "$1" cluster info 2>/dev/null | tr -d '\r' | grep -qx 'cluster_state:ok'; }
+ours() { [ "$(redis-cli -h "$host" -p "$1" config get dir 2>/dev/null | sed -n 2p)" = "$dir" ]; }
+# All three nodes up, ours, agreeing on a whole cluster of three.
+healthy() {
+  for port in "${ports[@]}"; do
+    ours "$port" && cluster_ok "$port" && [ "$(known_nodes "$port")" = "3" ] || return 1
+  done
+}
 known_nodes() { redis-cli -h "$host" -p "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_known_nodes://p'; }
 
 stop() {
   for port in "${ports[@]}"; do
     if answers "$port"; then
       # only a node of ours: a cluster-enabled server whose working directory is ours
-      if [ "$(redis-cli -h "$host" -p "$port" config get dir 2>/dev/null | sed -n 2p)" = "$dir" ]; then
+      if ours "$port"; then
         redis-cli -h "$host" -p "$port" shutdown nosave >/dev/null 2>&1 || true
       else
         log "port $port answers but is not a node of $dir; left alone" >&2
@@ -47,13 +55,13 @@ start() {
     echo "redis-server and redis-cli are required" >&2
     exit 1
   fi
-  if cluster_ok "${ports[0]}" && [ "$(known_nodes "${ports[0]}")" = "3" ]; then
+  if healthy; then
     log "already running: cluster_state:ok on ${ports[*]}"
     return 0
   fi
   # A half-started cluster from an earlier run: start over.
   for port in "${ports[@]}"; do
-    if answers "$port" && [ "$(redis-cli -h "$host" -p "$port" config get dir 2>/dev/null | sed -n 2p)" != "$dir" ]; then
+    if answers "$port" && ! ours "$port"; then
       echo "port $port is taken by another Redis; choose another base_port" >&2
       exit 1
     fi
@@ -75,14 +83,10 @@ start() {
   # Every node must agree before clients connect (a node that has not yet
   # learned the others answers CLUSTERDOWN or redirects to nowhere).
   for _ in $(seq 1 100); do
-    all_ok=1
-    for port in "${ports[@]}"; do
-      if ! cluster_ok "$port" || [ "$(known_nodes "$port")" != "3" ]; then all_ok=0; fi
-    done
-    [ "$all_ok" = 1 ] && break
+    healthy && break
     sleep 0.1
   done
-  [ "$all_ok" = 1 ] || { echo "the cluster did not reach cluster_state:ok" >&2; exit 1; }
+  healthy || { echo "the cluster did not reach cluster_state:ok" >&2; exit 1; }
   log "running: 3 masters on $host:${ports[0]}-${ports[2]}, files in $dir"
 }
 

@@ -4,6 +4,9 @@
  */
 module.exports = async function globalSetup() {
   if (process.env.REDIS_URL) return;
+  if (process.env.REDIS_MODE === 'cluster') {
+    throw new Error('REDIS_MODE=cluster needs REDIS_URL, a node of a running cluster (scripts/redis-cluster.sh start)');
+  }
   const { RedisContainer } = require('@testcontainers/redis');
   const container = await new RedisContainer('redis:7-alpine').start();
   globalThis.__REDIS_CONTAINER__ = container;

@@ -75,7 +75,7 @@ export async function startStack(options: { provider?: LlmProvider; env?: Record
       return worker;
     },
     async stop() {
-      await Promise.all(workers.map((w) => w.close(0)));
+      await Promise.all(workers.map((w) => w.close(10_000)));
       await api.close();
       await deleteNamespace(redis, config.keyPrefix);
       redis.disconnect();

@@ -180,10 +180,10 @@ export async function startGenerationWorker(
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
       ]);
       if (timedOut) {
-        // Leave the running jobs to stall recovery: everything they accepted is
-        // stored, and the next worker resumes from there.
+        // Stop waiting: the process exits and stall recovery hands what is
+        // still running to another worker; everything it accepted is stored.
+        // (BullMQ's close(true) would return the close already under way.)
         logger.warn({ running: [...running.keys()] }, 'grace period over; leaving running jobs to another worker');
-        await worker.close(true).catch(() => undefined);
       }
       subscriber.disconnect();
       redis.disconnect();

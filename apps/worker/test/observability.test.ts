@@ -46,7 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker.close(0);
+  await worker.close(10_000);
   await api.close();
   const redis = new Redis(config.redisUrl);
   await deleteNamespace(redis, config.keyPrefix);

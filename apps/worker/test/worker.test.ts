@@ -30,7 +30,7 @@ beforeEach(() => {
   queue = createQueue(config.queueName, config.keyPrefix, redis);
 });
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.close(0)));
+  await Promise.all(workers.splice(0).map((w) => w.close(10_000)));
   await queue.close();
   await deleteNamespace(redis, config.keyPrefix);
   redis.disconnect();
