@@ -50,6 +50,8 @@ export function createApp(ctx: ApiContext): Express {
 
 /** One log line per request, with the job id when the path names one (the logger redacts credentials). */
 function requestLogger(ctx: ApiContext): RequestHandler {
+  // Request lines are info: below that level the middleware would cost ~35 µs a request for nothing.
+  if (!ctx.logger.isLevelEnabled('info')) return (_req, _res, next) => next();
   return pinoHttp({
     logger: ctx.logger,
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },

@@ -31,7 +31,7 @@ export const EXAMPLE_STATUS = {
   state: 'RUNNING',
   detailed_status: [
     'Queued: waiting for a worker.',
-    'Started: generating 20 inputs in CREATIVE mode, 5 per batch, 5 examples per prompt, up to 4 batches at a time, with anthropic (claude-sonnet-4-5).',
+    'Started: generating 20 inputs in CREATIVE mode, 5 per batch, 5 examples per prompt, up to 4 batches at a time, with anthropic (claude-sonnet-5-5).',
     'Batch 1: 2 new inputs accepted, 2 rejected as duplicates, 1 filtered out (empty, meta-text, refusal or far off the seeds\' length) (2/20 done).',
   ],
   data: [

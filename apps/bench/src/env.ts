@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { Cluster, Redis } from 'ioredis';
 import { connect, type RedisClient } from '@datagen/core';
 
 /**
@@ -24,8 +23,7 @@ export interface BenchRedis {
 export async function setUpRedis(): Promise<BenchRedis> {
   const given = process.env.REDIS_URL?.trim();
   if (given) {
-    const client = new Redis(given, { maxRetriesPerRequest: 1, lazyConnect: true });
-    await client.connect();
+    const client = benchRedis(given);
     const version = redisVersion(await client.info('server'));
     client.disconnect();
     return { url: given, own: false, version, close: async () => undefined };
@@ -37,11 +35,11 @@ export async function setUpRedis(): Promise<BenchRedis> {
   track(child);
   const output = collect(child);
   const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
-  client.on('error', () => undefined);
   let version = '';
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${output()}`);
+    const client = connect(url, { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    client.on('error', () => undefined);
     try {
       await client.connect();
       version = redisVersion(await client.info('server'));
@@ -52,9 +50,10 @@ export async function setUpRedis(): Promise<BenchRedis> {
         throw new Error(`redis-server on port ${port} did not answer: ${String(error)} ${output()}`);
       }
       await sleep(100);
+    } finally {
+      client.disconnect();
     }
   }
-  client.disconnect();
   return { url, own: true, version, close: () => stopChild(child) };
 }
 
@@ -87,7 +86,7 @@ export function benchRedis(url: string): RedisClient {
 /** Deletes every key of a namespace: the job store's and BullMQ's. */
 export async function deleteNamespace(redis: RedisClient, ns: string): Promise<number> {
   let deleted = 0;
-  const nodes: Redis[] = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const nodes = 'nodes' in redis ? redis.nodes('master') : [redis];
   for (const node of nodes) {
     for (const pattern of [`${ns}:*`, `{${ns}-queue}:*`]) {
       let cursor = '0';

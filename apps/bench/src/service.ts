@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { pino } from 'pino';
-import { createProvider, jobKeys, loadConfig, type Config, type RedisClient } from '@datagen/core';
+import { createLogger, createProvider, jobKeys, loadConfig, type Config, type RedisClient } from '@datagen/core';
 import { startApiServer, type ApiServer } from '@datagen/api/dist/server';
 import { startGenerationWorker, type GenerationWorker } from '@datagen/worker/dist/worker';
 import { benchRedis, collect, deleteNamespace, namespace, stopChild, track } from './env';
@@ -38,9 +37,9 @@ export function serviceEnv(redisUrl: string, ns: string, llm: FakeLlm, extra: Re
     ANTHROPIC_API_KEY: FAKE_LLM_KEY,
     ANTHROPIC_BASE_URL: llm.url,
     ANTHROPIC_MAX_RETRIES: '0',
-    // The default (claude-sonnet-4-5) is on the SDK's deprecation list: it would print a warning on every call.
-    ANTHROPIC_MODEL: 'claude-sonnet-4-6',
     MAX_INPUTS_PER_JOB: '100000',
+    // What the service adds on top of the LLM is measured with the critic off (a critic doubles the calls); time-to-N also runs with it on.
+    CRITIC_ENABLED: 'false',
     ...extra,
   };
 }
@@ -75,7 +74,7 @@ export async function startService(label: string, redisUrl: string, llm: FakeLlm
   const ns = namespace(label);
   const env = serviceEnv(redisUrl, ns, llm, extra);
   const config = loadConfig(env);
-  const logger = pino({ level: 'silent' });
+  const logger = createLogger('bench', 'silent');
   // Loopback only: the bench serves nothing to the network.
   const api = await startApiServer(config, logger, '127.0.0.1');
   const redis = benchRedis(redisUrl);

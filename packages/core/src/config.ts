@@ -26,7 +26,7 @@ const envSchema = z
     LLM_PROVIDER: z.enum(['anthropic', 'openai', 'offline']).optional(),
     ANTHROPIC_API_KEY: optionalText,
     ANTHROPIC_BASE_URL: z.string().url().optional(),
-    ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+    ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
     ANTHROPIC_MAX_RETRIES: integer(0, 10, 4),
     ANTHROPIC_TIMEOUT_MS: integer(1000, 600_000, 120_000),
     OPENAI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. http://localhost:11434/v1' }).optional(),

@@ -1,4 +1,5 @@
-import { compressionRatio, distinctN, measureDiversity, MAX_PAIRS } from '@datagen/core';
+import { gzipSync } from 'node:zlib';
+import { compressionRatio, distinctN, measureDiversity, MAX_PAIRS, seededRandom } from '@datagen/core';
 
 const varied = [
   'How do I reset my password after changing phones?',
@@ -43,5 +44,27 @@ describe('measureDiversity', () => {
   it('distinctN and compressionRatio on their own', () => {
     expect(distinctN([Int32Array.from([1, 1, 1])], 1)).toBeCloseTo(1 / 3);
     expect(compressionRatio(Array.from({ length: 100 }, () => 'same line'))).toBeGreaterThan(10);
+  });
+
+  it('distinctN counts exactly as a set of n-grams would, also past 2^53 (hashed codes)', () => {
+    const random = seededRandom(3);
+    const tokenized = Array.from({ length: 300 }, () => Int32Array.from({ length: 3 + Math.floor(random() * 12) }, () => Math.floor(random() * (random() < 0.5 ? 20 : 5000))));
+    for (const n of [1, 2, 3, 5]) {
+      const seen = new Set<string>();
+      let total = 0;
+      for (const tokens of tokenized) {
+        for (let i = 0; i + n <= tokens.length; i++, total++) seen.add(Array.from(tokens.subarray(i, i + n)).join(' '));
+      }
+      expect(distinctN(tokenized, n)).toBe(seen.size / total); // n = 5: 5000^5 > 2^53, the hashed path
+    }
+    expect(distinctN([], 2)).toBe(0);
+    expect(distinctN([Int32Array.from([7])], 2)).toBe(0);
+  });
+
+  it('compressionRatio is the gzip ratio of the newline-joined UTF-8 text', () => {
+    const inputs = ['héllo wörld', 'naïve café ✓', '', 'plain ascii line', '日本語のテキスト'];
+    const text = Buffer.from(inputs.join('\n'));
+    expect(compressionRatio(inputs)).toBe(text.length / gzipSync(text, { level: 9 }).length);
+    expect(compressionRatio([])).toBe(0);
   });
 });

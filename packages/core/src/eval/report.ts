@@ -7,7 +7,7 @@ import { FAR_FROM_SEEDS, type EvalResult, type MeasureChange, type RunResult } f
  */
 
 export interface RunEnvironment {
-  /** The provider's name, e.g. "offline generator" or "anthropic (claude-sonnet-4-5)". */
+  /** The provider's name, e.g. "offline generator" or "anthropic (claude-sonnet-5-5)". */
   provider: string;
   isLlm: boolean;
   /** ISO date and time of the run. */

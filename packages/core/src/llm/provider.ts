@@ -69,7 +69,7 @@ export interface GenerateBatchResult {
 }
 
 export interface LlmProvider {
-  /** Name shown in job messages, e.g. "anthropic (claude-sonnet-4-5)" or "offline generator". */
+  /** Name shown in job messages, e.g. "anthropic (claude-sonnet-5-5)" or "offline generator". */
   readonly name: string;
   /** False for the offline generator: jobs then say their data was made without an LLM. */
   readonly isLlm: boolean;

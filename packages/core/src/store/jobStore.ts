@@ -49,6 +49,9 @@ export interface JobSnapshot {
   messages: string[];
 }
 
+/** An entry of a job's messages stream: its id, and its text (null for the end marker). */
+export type MessageEntry = [id: string, text: string | null];
+
 export interface IdempotencyClaim {
   jobId: string;
   requestHash: string;
@@ -97,6 +100,23 @@ if redis.call('HGET', KEYS[1], 'cancel_requested') then return {len, 1} end
 return {len, 0}
 `;
 
+/** A new job's own keys: its record and first message, with their TTL. */
+const CREATE = `
+redis.call('HSET', KEYS[1], 'tenant', ARGV[1], 'request', ARGV[2], 'created_at', ARGV[3])
+redis.call('XADD', KEYS[2], '*', 'm', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1
+`;
+
+/** The tenant's index: the new job, expired ones dropped, the TTL renewed. */
+const INDEX = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
 const FINISH = `
 if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finished_at', ARGV[3])
@@ -112,6 +132,8 @@ return 1
 export class JobStore {
   private readonly retentionMs: number;
   private readonly appendBatchScript: ScriptCall;
+  private readonly createScript: ScriptCall;
+  private readonly indexScript: ScriptCall;
   private readonly finishScript: ScriptCall;
 
   constructor(
@@ -121,6 +143,8 @@ export class JobStore {
   ) {
     this.retentionMs = Math.round(retentionHours * 3_600_000);
     this.appendBatchScript = defineScript(redis, 'datagenAppendBatch', APPEND_BATCH, 3);
+    this.createScript = defineScript(redis, 'datagenCreate', CREATE, 2);
+    this.indexScript = defineScript(redis, 'datagenIndex', INDEX, 1);
     this.finishScript = defineScript(redis, 'datagenFinish', FINISH, 3);
   }
 
@@ -132,22 +156,12 @@ export class JobStore {
   async create(jobId: string, tenant: string, request: JobRequest, firstMessage: string): Promise<number> {
     const k = this.keys(jobId);
     const now = Date.now();
-    await this.redis
-      .multi()
-      .hset(k.meta, { tenant, request: JSON.stringify(request), created_at: String(now) })
-      .xadd(k.messages, '*', 'm', firstMessage)
-      .pexpire(k.meta, this.retentionMs)
-      .pexpire(k.messages, this.retentionMs)
-      .exec()
-      .then(throwOnPipelineError);
-    const index = tenantJobsKey(this.prefix, tenant);
-    await this.redis
-      .multi()
-      .zadd(index, now, jobId)
-      .zremrangebyscore(index, '-inf', now - this.retentionMs)
-      .pexpire(index, this.retentionMs)
-      .exec()
-      .then(throwOnPipelineError);
+    // Two scripts (one command each), not two MULTIs: a MULTI builds an ioredis
+    // Pipeline, which copies every script defined on the connection (BullMQ
+    // defines dozens on the API's), and that was a large part of a POST's CPU.
+    const retention = String(this.retentionMs);
+    await this.createScript(k.meta, k.messages, tenant, JSON.stringify(request), String(now), firstMessage, retention);
+    await this.indexScript(tenantJobsKey(this.prefix, tenant), String(now), jobId, String(now - this.retentionMs), retention);
     return now;
   }
 
@@ -187,24 +201,47 @@ export class JobStore {
    * Record, data and messages, read in one round trip. `dataAfter`: read only
    * the inputs after the first this many (a reader that has those already:
    * stored inputs never change), or none at all (null); `dataLength` is always
-   * the number stored.
+   * the number stored. `messagesAfter`: read only the messages after this
+   * entry id (the stream is only ever appended to and trimmed at its start,
+   * so a reader that has the earlier ones needs only the new ones, and
+   * `firstMessageId` to drop those trimmed since). `messages` holds the texts
+   * of the entries read, `messageEntries` those entries with their ids (the
+   * end marker's text is null).
    */
-  async getSnapshot(jobId: string, dataAfter: number | null = 0): Promise<(JobSnapshot & { dataLength: number }) | null> {
+  async getSnapshot(
+    jobId: string,
+    dataAfter: number | null = 0,
+    messagesAfter: string | null = null,
+  ): Promise<(JobSnapshot & { dataLength: number; messageEntries: MessageEntry[]; firstMessageId: string | null }) | null> {
     const k = this.keys(jobId);
-    const tx = this.redis.multi().hgetall(k.meta).xlen(k.data).xrange(k.messages, '-', '+');
+    const tx = this.redis
+      .multi()
+      .hgetall(k.meta)
+      .xlen(k.data)
+      .xrange(k.messages, messagesAfter === null ? '-' : `(${messagesAfter}`, '+')
+      .xrange(k.messages, '-', '+', 'COUNT', 1);
     // Input n has the id 0-n: the ones after the first `dataAfter` start past 0-dataAfter.
     if (dataAfter !== null) tx.xrange(k.data, dataAfter > 0 ? `(0-${dataAfter}` : '-', '+');
     const results = await tx.exec();
     throwOnPipelineError(results);
-    const [meta, dataLength, messages, data] = results!.map(([, value]) => value) as [
+    const [meta, dataLength, messages, first, data] = results!.map(([, value]) => value) as [
       Record<string, string>,
       number,
+      Array<[string, string[]]>,
       Array<[string, string[]]>,
       Array<[string, string[]]> | undefined,
     ];
     const record = toRecord(jobId, meta);
     if (record === null) return null;
-    return { record, data: (data ?? []).map(entryValue), messages: messages.flatMap(messageText), dataLength };
+    const messageEntries: MessageEntry[] = messages.map(([id, fields]) => [id, fields[0] === 'm' ? (fields[1] ?? '') : null]);
+    return {
+      record,
+      data: (data ?? []).map(entryValue),
+      messages: messages.flatMap(messageText),
+      dataLength,
+      messageEntries,
+      firstMessageId: first[0]?.[0] ?? null,
+    };
   }
 
   /**

@@ -545,7 +545,7 @@ function truncatedJson(inputs: string[]): string {
  * no two are equal, and few are near-duplicates even at the ADVENTUROUS
  * threshold, so dedup in tests and benchmarks rejects little.
  */
-class InputWriter {
+export class InputWriter {
   private counter = 0;
 
   constructor(private readonly random: Random) {}

@@ -1,0 +1,122 @@
+import http from 'node:http';
+import { MAX_MESSAGES, type DataGenerationStatus } from '@datagen/core';
+import { KEY_A, KEY_B, startStack, type TestStack } from '../../../test/support/stack';
+import { tenantOf } from '../src/auth';
+import { configuredPrice, readStatus, readStatusBody, statusBytes, StatusCache } from '../src/status';
+
+/**
+ * GET /data/generate/{id} answers from a cache of each job's encoded inputs
+ * and messages, reading only what is new: its bytes must always be those of
+ * JSON.stringify of the status read in full.
+ */
+
+let stack: TestStack;
+afterEach(() => stack?.stop());
+
+const request = {
+  application_description: 'Answer questions about a small vocabulary of things.',
+  seeds: ['Question: what is a lantern?'],
+  num_inputs_to_generate: 5_000,
+  batch_size: 10,
+};
+
+async function get(jobId: string, key = KEY_A) {
+  return fetch(`${stack.url}/v1/data/generate/${jobId}`, { headers: { 'x-api-key': key } });
+}
+
+function conditionalStatus(jobId: string, etag: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${stack.url}/v1/data/generate/${jobId}`, { headers: { 'x-api-key': KEY_A, 'if-none-match': etag } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
+  });
+}
+
+async function full(jobId: string): Promise<string> {
+  const { store, queue, config } = stack.api.ctx;
+  const status = await readStatus(store, queue, jobId, tenantOf(KEY_A), true, configuredPrice(config));
+  return JSON.stringify(status);
+}
+
+it('statusBytes is JSON.stringify with the given arrays spliced in, keys in order', () => {
+  const status = { job_id: 'j', state: 'DONE', detailed_status: [], skipped: undefined, data: [], n: 1, nested: { a: [1, 'x"y'] } } as unknown as DataGenerationStatus;
+  const messages = ['first "quoted"', 'second\nline', 'é ✓'];
+  const data = ['a', 'b\\c'];
+  const inside = (items: string[]) => Buffer.from(JSON.stringify(items).slice(1, -1));
+  const bytes = statusBytes(status, { detailed_status: inside(messages), data: inside(data) });
+  expect(bytes.toString('utf8')).toBe(JSON.stringify({ ...status, detailed_status: messages, data }));
+  expect(statusBytes({ data: [] } as unknown as DataGenerationStatus, { data: inside([]) }).toString()).toBe('{"data":[]}');
+});
+
+it('answers the same bytes as a full read while inputs and messages grow, and after messages are trimmed', async () => {
+  stack = await startStack();
+  const created = await fetch(`${stack.url}/v1/data/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
+    body: JSON.stringify(request),
+  });
+  const jobId = ((await created.json()) as { job_id: string }).job_id;
+  const store = stack.api.ctx.store;
+  let stored = 0;
+  const append = async (batches: number) => {
+    for (let b = 0; b < batches; b++) {
+      const accepted = Array.from({ length: 4 }, (_, i) => `input ${stored + i} with "quotes", ünïcødé and a \\ backslash`);
+      await store.appendBatch(jobId, stored, { accepted, usage: { inputTokens: 10, outputTokens: 5 }, message: `batch ${stored / 4}: 4 accepted` });
+      stored += accepted.length;
+    }
+  };
+
+  const first = await get(jobId);
+  expect(first.status).toBe(200);
+  expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  expect(await first.text()).toBe(await full(jobId));
+  const etag = first.headers.get('etag')!;
+  expect(etag).toMatch(/^W\/"/);
+  // (Not with fetch: it adds Cache-Control: no-cache to conditional requests.)
+  expect(await conditionalStatus(jobId, etag)).toBe(304);
+  const head = await fetch(`${stack.url}/v1/data/generate/${jobId}`, { method: 'HEAD', headers: { 'x-api-key': KEY_A } });
+  expect(head.status).toBe(200);
+  expect(Number(head.headers.get('content-length'))).toBe(Buffer.byteLength(await full(jobId)));
+
+  await append(5);
+  const second = await get(jobId);
+  expect(second.headers.get('etag')).not.toBe(etag);
+  expect(await second.text()).toBe(await full(jobId));
+  expect(await (await get(jobId)).text()).toBe(await full(jobId)); // nothing new
+
+  // Past MAX_MESSAGES the stream is trimmed at its start: the cached messages must follow.
+  await append(MAX_MESSAGES + 300);
+  const trimmed = JSON.parse(await (await get(jobId)).text()) as DataGenerationStatus;
+  expect(JSON.stringify(trimmed)).toBe(await full(jobId));
+  expect(trimmed.data).toHaveLength(stored);
+  expect(trimmed.detailed_status.length).toBeLessThan(stored / 4);
+  // readData reads in pages of 5,000: the same inputs, in order.
+  expect(stored).toBeGreaterThan(5_000);
+  expect(await store.readData(jobId)).toEqual(trimmed.data);
+
+  await store.finish(jobId, 'DONE', 'Done.');
+  expect(await (await get(jobId)).text()).toBe(await full(jobId));
+  // Another tenant never sees it, cached or not.
+  expect((await get(jobId, KEY_B)).status).toBe(404);
+}, 60_000);
+
+it('a cache that disagrees with Redis is not trusted', async () => {
+  stack = await startStack();
+  const created = await fetch(`${stack.url}/v1/data/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
+    body: JSON.stringify({ ...request, num_inputs_to_generate: 10 }),
+  });
+  const jobId = ((await created.json()) as { job_id: string }).job_id;
+  const { store, queue, config } = stack.api.ctx;
+  await store.appendBatch(jobId, 0, { accepted: ['one', 'two'], usage: null, message: 'two' });
+  const cache = new StatusCache();
+  const read = async () => Buffer.concat((await readStatusBody(store, queue, jobId, tenantOf(KEY_A), configuredPrice(config), cache))!.chunks).toString();
+  expect(await read()).toBe(await full(jobId));
+  // A cached count larger than the stream (cannot happen, but): a full read again.
+  cache.set(jobId, { ...cache.get(jobId)!, data: { count: 5, json: Buffer.from('"x","x","x","x","x"') } });
+  expect(await read()).toBe(await full(jobId));
+});
