@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { SUBMIT_TOOL_NAME } from '../engine/prompt';
 import { seededRandom, shuffle, type Random } from '../engine/random';
+import { parseObject, readBody, waitUnlessClosed } from './fakeHttp';
 
 /**
  * A local fake of the Anthropic Messages API (`POST /v1/messages`), good
@@ -394,14 +395,6 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 // ---------------------------------------------------------------------------
 // HTTP helpers
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function jsonHeaders(request: RecordedRequest | null): Record<string, string> {
   return { 'content-type': 'application/json', 'request-id': `req_fake_${request?.index ?? 'x'}` };
@@ -413,32 +406,10 @@ function sendError(res: http.ServerResponse, status: number, type: string, messa
   res.end(JSON.stringify({ type: 'error', error: { type, message } }));
 }
 
-/** Resolves true after `ms`, or false as soon as the client goes away (an aborted call). */
-function waitUnlessClosed(res: http.ServerResponse, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
-    }, ms);
-    res.once('close', onClose);
-  });
-}
 
 // ---------------------------------------------------------------------------
 // Reading the request
 
-function parseObject(raw: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(raw);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 /**
  * The key as the API reads it: `x-api-key`, else `Authorization: Bearer`
