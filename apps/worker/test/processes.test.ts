@@ -283,6 +283,40 @@ it('DELETE through the API process cancels a job running in a worker process: ca
   expect(fake.stats.aborted).toBeGreaterThanOrEqual(inFlight.length);
 });
 
+it('SIGTERM to the API: open streams end, it exits 0, and the job goes on in the worker; a new API streams it again', async () => {
+  fake = await startFakeAnthropic({ latencyMs: batchLatency(() => 200) });
+  stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '1' } });
+  const api = await stack.startApi();
+  await stack.startWorker();
+  const headers = { 'content-type': 'application/json', 'x-api-key': KEY_A };
+  const post = await fetch(`${api.url}/v1/data/generate`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ application_description: 'Answer questions about stories.', num_inputs_to_generate: 30, seeds: SEEDS, batch_size: 3 }),
+  });
+  const { job_id: jobId } = (await post.json()) as { job_id: string };
+
+  // A client follows the data stream; the API is told to stop while the job runs.
+  const stream = await fetch(`${api.url}/v1/data/generate/${jobId}/data`, { headers });
+  const reading = stream.text().then(
+    (text) => ({ ended: true, lines: text.split('\n').filter((l) => l !== '').length }),
+    () => ({ ended: true, lines: -1 }), // a connection closed mid-body is an end too
+  );
+  await storedAtLeast(stack, jobId, 3);
+  api.kill('SIGTERM');
+  const exit = await api.waitForExit(10_000);
+  expect(exit.code).toBe(0);
+  // the stream ended with the shutdown, rather than hanging on
+  const outcome = await Promise.race([reading, sleep(5_000).then(() => ({ ended: false, lines: 0 }))]);
+  expect(outcome.ended).toBe(true);
+
+  // The job kept running in the worker; a new API process serves it, and its stream, in full.
+  expect(await ended(stack, jobId)).toBe('DONE');
+  const again = await stack.startApi();
+  const text = await (await fetch(`${again.url}/v1/data/generate/${jobId}/data`, { headers })).text();
+  expect(text.split('\n').filter((l) => l !== '')).toHaveLength(30);
+});
+
 it('survives Redis being killed (-9) and restarted mid-job: the worker reconnects by itself, nothing stored is lost', async () => {
   const N = 80;
   const B = 5;
