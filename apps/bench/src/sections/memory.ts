@@ -1,6 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { processMemory } from '../env';
 import { startFakeLlm, type FakeLlm } from '../fakeLlmServer';
+import { Redis } from 'ioredis';
+import { createLogger, createQueue, jobOptions, JobStore, loadConfig, OfflineGenerator, startJobSchema } from '@datagen/core';
+import { startGenerationWorker } from '@datagen/worker/dist/worker';
 import { startService } from '../service';
 import { fmt, type SectionResult } from '../table';
 
@@ -24,6 +27,7 @@ export async function memorySection(options: MemoryOptions): Promise<SectionResu
     const plain = await runOnce(options, llm, {});
     // The same with the old generation capped, as a container memory limit does (Node sizes its heap to it).
     const capped = await runOnce(options, llm, { NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP_MB}` });
+    const many = await manyJobs(options);
     const section = '6 memory';
     return {
       name: 'memory',
@@ -42,6 +46,14 @@ export async function memorySection(options: MemoryOptions): Promise<SectionResu
           value: fmt.mb(capped.peakMb),
           versus: `${fmt.s(capped.seconds, 1)} for the job (${fmt.s(plain.seconds, 1)} without)`,
         },
+        {
+          section,
+          measure: `heap of a worker after a full GC, after ${MANY_FIRST} and after ${MANY_TOTAL} jobs of N=${MANY_N}`,
+          value: `${fmt.mb(many.afterFirstMb)} / ${fmt.mb(many.afterAllMb)}`,
+          versus: `${fmt.mb(many.afterAllMb - many.afterFirstMb)} more after ${MANY_TOTAL - MANY_FIRST} more jobs`,
+          target: 'no growth with jobs run',
+          met: many.afterAllMb - many.afterFirstMb < 5,
+        },
       ],
       notes: [
         `Memory: VmHWM (peak resident set, Linux /proc) of a worker process (\`node apps/worker/dist/main.js\`, WORKER_CONCURRENCY=1) that ran one job of ${fmt.int(options.n)} inputs ` +
@@ -58,6 +70,72 @@ export async function memorySection(options: MemoryOptions): Promise<SectionResu
 }
 
 const HEAP_CAP_MB = 256;
+const MANY_FIRST = 50;
+const MANY_TOTAL = 300;
+const MANY_N = 20;
+
+/**
+ * Does a worker's memory grow with the number of jobs it has run? A worker
+ * runs in this process (offline generator, no LLM garbage), and the heap is
+ * read after a full collection, once after a first round of jobs and again
+ * after many more: RSS alone would show V8's headroom, not what is held.
+ */
+async function manyJobs(options: MemoryOptions): Promise<{ afterFirstMb: number; afterAllMb: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run the bench with node --expose-gc (npm run bench does)');
+  const namespace = `benchmany${Date.now().toString(36)}`;
+  const config = loadConfig({
+    REDIS_URL: options.redisUrl,
+    QUEUE_NAME: namespace,
+    KEY_PREFIX: namespace,
+    WORKER_CONCURRENCY: '4',
+    LOG_LEVEL: 'silent',
+    METRICS_PORT: '0',
+  });
+  const redis = new Redis(options.redisUrl);
+  const store = new JobStore(redis, namespace, 1);
+  const queue = createQueue(namespace, namespace, redis);
+  const worker = await startGenerationWorker(config, new OfflineGenerator({ seed: 1 }), createLogger('bench', 'silent'));
+  let submitted = 0;
+  const round = async (count: number): Promise<number> => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const jobId = `many${submitted++}`;
+      const request = startJobSchema(MANY_N).parse({
+        application_description: "Write a children's story communicating a simple life lesson.",
+        num_inputs_to_generate: MANY_N,
+        seeds: ['Write a story about a brave little turtle who learns to share.'],
+        batch_size: options.batchSize,
+      });
+      await store.create(jobId, 'bench', request, 'Queued');
+      await queue.add('generate', { jobId }, jobOptions(jobId, 1));
+      ids.push(jobId);
+    }
+    for (const jobId of ids) {
+      while ((await store.getRecord(jobId))?.state == null) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed / (1024 * 1024);
+  };
+  try {
+    const afterFirstMb = await round(MANY_FIRST);
+    const afterAllMb = await round(MANY_TOTAL - MANY_FIRST);
+    return { afterFirstMb, afterAllMb };
+  } finally {
+    await worker.close(5_000);
+    await queue.close();
+    for (const pattern of [`${namespace}:*`, `{${namespace}-queue}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+    redis.disconnect();
+  }
+}
 
 async function runOnce(
   options: MemoryOptions,
