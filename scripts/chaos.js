@@ -33,7 +33,7 @@ const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
 const { Redis } = require('ioredis');
-const { normalizeText, seededRandom } = require('../packages/core/dist/index.js');
+const { deleteNamespace, normalizeText, seededRandom } = require('../packages/core/dist/index.js');
 const { startFakeAnthropic } = require('../packages/core/dist/testing/fakeAnthropic.js');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -472,17 +472,6 @@ function printSummary({ options, jobs, kills, fake, problems, seconds }) {
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-async function deleteNamespace(redis, namespace) {
-  for (const pattern of [`${namespace}:*`, `{${namespace}-queue}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  }
-}
 
 function shuffle(items, random) {
   const out = [...items];

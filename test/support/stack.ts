@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { Cluster, type Redis } from 'ioredis';
-import { connect, loadConfig, type Config, type LlmProvider, type RedisClient } from '@datagen/core';
+import { connect, deleteNamespace, loadConfig, type Config, type LlmProvider, type RedisClient } from '@datagen/core';
 import { startApiServer, type ApiServer } from '../../apps/api/src/server';
 import { startGenerationWorker, type GenerationWorker } from '../../apps/worker/src/worker';
 
@@ -23,6 +22,8 @@ export interface TestStack {
   startWorker(provider: LlmProvider): Promise<GenerationWorker>;
   stop(): Promise<void>;
 }
+
+export { deleteNamespace, scanKeys } from '@datagen/core';
 
 export const KEY_A = 'test-key-a';
 export const KEY_B = 'test-key-b';
@@ -88,45 +89,6 @@ export async function startStack(options: { provider?: LlmProvider; env?: Record
 /** A client for the test's own use, on the Redis (or cluster) the config names. */
 export function testRedis(config: Config): RedisClient {
   return connect(config, { maxRetriesPerRequest: 3 });
-}
-
-/**
- * The servers that hold keys: the one server, or each master of a cluster
- * (SCAN walks one server only, so a cluster is scanned node by node).
- */
-async function keyHolders(redis: RedisClient): Promise<Redis[]> {
-  if (!(redis instanceof Cluster)) return [redis];
-  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
-  return redis.nodes('master');
-}
-
-/** Every key matching `pattern`, on whichever node it lives, with that node. */
-export async function scanKeys(redis: RedisClient, pattern: string): Promise<Array<{ key: string; node: Redis }>> {
-  const found: Array<{ key: string; node: Redis }> = [];
-  for (const node of await keyHolders(redis)) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) found.push({ key, node });
-    } while (cursor !== '0');
-  }
-  return found;
-}
-
-/**
- * Deletes every key of a test's namespace. Each key is unlinked on the node
- * that holds it, one at a time (on a cluster, one UNLINK of keys of several
- * slots is refused).
- */
-export async function deleteNamespace(redis: RedisClient, keyPrefix: string): Promise<void> {
-  for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}-queue}:*`]) {
-    const found = await scanKeys(redis, pattern);
-    for (const node of new Set(found.map((f) => f.node))) {
-      const keys = found.filter((f) => f.node === node).map((f) => f.key);
-      await keys.reduce((pipeline, key) => pipeline.unlink(key), node.pipeline()).exec();
-    }
-  }
 }
 
 /** Polls until `check` answers a value, or fails after `timeoutMs`. */

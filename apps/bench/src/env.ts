@@ -5,6 +5,8 @@ import net from 'node:net';
 import os from 'node:os';
 import { connect, type RedisClient } from '@datagen/core';
 
+export { deleteNamespace } from '@datagen/core';
+
 /**
  * The bench's surroundings: Redis (REDIS_URL, or a redis-server of its own on
  * a free loopback port, without persistence), per-run namespaces that are
@@ -83,26 +85,6 @@ export function benchRedis(url: string): RedisClient {
   return connect({ redisMode: mode, redisNodes: url.split(',').map((u) => u.trim()) }, { maxRetriesPerRequest: 3 });
 }
 
-/** Deletes every key of a namespace: the job store's and BullMQ's. */
-export async function deleteNamespace(redis: RedisClient, ns: string): Promise<number> {
-  let deleted = 0;
-  const nodes = 'nodes' in redis ? redis.nodes('master') : [redis];
-  for (const node of nodes) {
-    for (const pattern of [`${ns}:*`, `{${ns}-queue}:*`]) {
-      let cursor = '0';
-      for (let round = 0; round < 100_000; round++) {
-        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length > 0) {
-          await keys.reduce((pipeline, key) => pipeline.unlink(key), node.pipeline()).exec();
-          deleted += keys.length;
-        }
-        cursor = next;
-        if (cursor === '0') break;
-      }
-    }
-  }
-  return deleted;
-}
 
 // ---------------------------------------------------------------------------
 // Child processes

@@ -27,3 +27,4 @@ export * from './llm/pricing';
 export * from './engine/filters';
 export * from './engine/temperature';
 export * from './engine/themes';
+export * from './store/namespace';

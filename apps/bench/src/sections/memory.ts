@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { processMemory } from '../env';
 import { startFakeLlm, type FakeLlm } from '../fakeLlmServer';
 import { Redis } from 'ioredis';
-import { createLogger, createQueue, jobOptions, JobStore, loadConfig, OfflineGenerator, startJobSchema } from '@datagen/core';
+import { createLogger, createQueue, deleteNamespace, jobOptions, JobStore, loadConfig, OfflineGenerator, startJobSchema } from '@datagen/core';
 import { startGenerationWorker } from '@datagen/worker/dist/worker';
 import { startService } from '../service';
 import { fmt, type SectionResult } from '../table';
@@ -125,14 +125,7 @@ async function manyJobs(options: MemoryOptions): Promise<{ afterFirstMb: number;
   } finally {
     await worker.close(5_000);
     await queue.close();
-    for (const pattern of [`${namespace}:*`, `{${namespace}-queue}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
-    }
+    await deleteNamespace(redis, namespace);
     redis.disconnect();
   }
 }

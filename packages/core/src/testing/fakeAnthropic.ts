@@ -1,8 +1,8 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { SUBMIT_TOOL_NAME } from '../engine/prompt';
 import { seededRandom, shuffle, type Random } from '../engine/random';
-import { parseObject, readBody, waitUnlessClosed } from './fakeHttp';
+import { listenOnLoopback, parseObject, readBody, waitUnlessClosed } from './fakeHttp';
 
 /**
  * A local fake of the Anthropic Messages API (`POST /v1/messages`), good
@@ -367,14 +367,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     };
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}`,

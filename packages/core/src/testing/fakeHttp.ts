@@ -1,4 +1,5 @@
 import type * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** Small pieces the fake LLM servers share. */
 
@@ -33,4 +34,16 @@ export function parseObject(raw: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** Listens on a free loopback port and answers it. */
+export async function listenOnLoopback(server: http.Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { seededRandom } from '../engine/random';
-import { parseObject, readBody, waitUnlessClosed } from './fakeHttp';
+import { listenOnLoopback, parseObject, readBody, waitUnlessClosed } from './fakeHttp';
 
 /**
  * A local fake of an OpenAI-compatible chat-completions server
@@ -173,14 +173,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     return { type: 'tool', arguments: { inputs } };
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
