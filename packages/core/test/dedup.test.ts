@@ -190,3 +190,38 @@ describe('DedupIndex: recall and false positives on a generated corpus', () => {
     expect(fromOriginal.filter((v) => v.kind === 'exact')).toHaveLength(50);
   });
 });
+
+describe('DedupIndex.checkCandidate and addIfUnique', () => {
+  const a = 'alpha bravo charlie delta echo foxtrot golf hotel';
+  const nearA = 'alpha bravo charlie delta echo foxtrot golf india';
+
+  it('adds a candidate still unique, and refuses one that an entry added since has made a duplicate', () => {
+    const index = new DedupIndex(0.7);
+    const first = index.checkCandidate(a);
+    const second = index.checkCandidate(nearA);
+    expect(first.verdict.kind).toBe('unique');
+    expect(second.verdict.kind).toBe('unique'); // neither is in the index yet
+    expect(index.addIfUnique(first).kind).toBe('unique');
+    expect(index.addIfUnique(second)).toMatchObject({ kind: 'near', of: a });
+    expect(index.size).toBe(1);
+  });
+
+  it('answers the first verdict for a candidate that was already a duplicate or empty', () => {
+    const index = new DedupIndex(0.7);
+    index.add(a);
+    const dup = index.checkCandidate(`  ${a.toUpperCase()}!`);
+    expect(index.addIfUnique(dup)).toEqual({ kind: 'exact', of: a });
+    expect(index.addIfUnique(index.checkCandidate('...'))).toEqual({ kind: 'empty' });
+    expect(index.size).toBe(1);
+  });
+
+  it('judges like checkAndAdd over a whole corpus', () => {
+    const twoStep = new DedupIndex(0.7);
+    const oneStep = new DedupIndex(0.7);
+    const texts = Array.from({ length: 300 }, (_, i) => `word${i % 37} word${i % 11} word${i % 7} shared tail item ${i % 50}`);
+    for (const text of texts) {
+      expect(twoStep.addIfUnique(twoStep.checkCandidate(text)).kind).toBe(oneStep.checkAndAdd(text).kind);
+    }
+    expect(twoStep.size).toBe(oneStep.size);
+  });
+});

@@ -70,6 +70,15 @@ const HASH_SEEDS: Uint32Array = (() => {
  * - per band, an open-addressing table from band key to the newest entry in
  *   that bucket, the others chained through `next[entry * bands + band]`.
  */
+/** A candidate judged once, with the work that judging took (see DedupIndex.checkCandidate). */
+export interface CheckedCandidate {
+  readonly text: string;
+  readonly verdict: DedupVerdict;
+  readonly prepared: Prepared | null;
+  /** The index's size when it was judged: entries from there on are new to it. */
+  readonly sizeAtCheck: number;
+}
+
 export class DedupIndex {
   private readonly texts: string[] = [];
   private pool = new Int32Array(16_384);
@@ -132,6 +141,26 @@ export class DedupIndex {
     this.insert(text, prepared);
   }
 
+  /**
+   * Judges `text` without adding it, and keeps the work, so that a later
+   * `addIfUnique` (after a critic, say) judges it only against the entries
+   * added in between instead of preparing and judging it again.
+   */
+  checkCandidate(text: string): CheckedCandidate {
+    const prepared = this.prepare(text);
+    const verdict: DedupVerdict = prepared === null ? { kind: 'empty' } : this.judge(prepared);
+    return { text, verdict, prepared, sizeAtCheck: this.size };
+  }
+
+  /** Adds a checked candidate if it is still unique: it is judged again only against entries added since its check. */
+  addIfUnique(candidate: CheckedCandidate): DedupVerdict {
+    const { prepared, verdict, sizeAtCheck } = candidate;
+    if (prepared === null || verdict.kind !== 'unique') return verdict;
+    const now = this.size === sizeAtCheck ? verdict : this.judge(prepared, sizeAtCheck);
+    if (now.kind === 'unique') this.insert(candidate.text, prepared);
+    return now;
+  }
+
   /** Judges `text` and adds it when it is unique. */
   checkAndAdd(text: string): DedupVerdict {
     const prepared = this.prepare(text);
@@ -141,7 +170,8 @@ export class DedupIndex {
     return verdict;
   }
 
-  private judge(p: Prepared): DedupVerdict {
+  /** Judges against the entries from index `since` on (all of them by default). */
+  private judge(p: Prepared, since = 0): DedupVerdict {
     const exactIndex = this.findExact(p);
     if (exactIndex >= 0) return { kind: 'exact', of: this.texts[exactIndex]! };
 
@@ -152,7 +182,8 @@ export class DedupIndex {
     const bands = this.bandCount;
     for (let band = 0; band < bands; band++) {
       let scanned = 0;
-      for (let index = this.bands[band]!.head(p.bandKeys[band]!); index >= 0 && scanned < MAX_SCANNED_PER_BUCKET; index = this.next[index * bands + band]!) {
+      // Bucket lists run newest first, so `since` ends a walk early.
+      for (let index = this.bands[band]!.head(p.bandKeys[band]!); index >= since && scanned < MAX_SCANNED_PER_BUCKET; index = this.next[index * bands + band]!) {
         scanned++;
         if (this.seen[2 * index] !== this.stamp) {
           this.seen[2 * index] = this.stamp;

@@ -1,7 +1,7 @@
 import type { JobRequest } from '../api';
 import { FatalLlmError } from '../llm/errors';
 import type { BatchContext, LlmProvider, TokenUsage } from '../llm/provider';
-import { DedupIndex, type DedupVerdict } from './dedup';
+import { DedupIndex, type CheckedCandidate, type DedupVerdict } from './dedup';
 import { filterCandidate, lengthRange, type LengthRange } from './filters';
 import { MODE_SETTINGS, type ModeSettings } from './modes';
 import { normalizeText } from './normalize';
@@ -348,11 +348,15 @@ class GenerationRun {
     // 1. Filters, and dedup against what exists.
     const counts = { ...NO_COUNTS };
     const similar: Similar = { best: null };
-    const passed: string[] = [];
+    const passed: CheckedCandidate[] = [];
     for (const input of result.inputs) {
       counts.candidates++;
-      if (!filterCandidate(input, this.seedLengths, r.exploration_mode).ok) counts.filtered++;
-      else if (this.countDuplicate(this.dedup.check(input), counts, similar)) passed.push(input);
+      if (!filterCandidate(input, this.seedLengths, r.exploration_mode).ok) {
+        counts.filtered++;
+        continue;
+      }
+      const checked = this.dedup.checkCandidate(input);
+      if (this.countDuplicate(checked.verdict, counts, similar)) passed.push(checked);
     }
 
     // 2. The critic, on what is left.
@@ -361,7 +365,7 @@ class GenerationRun {
     let good = passed;
     let criticNote = '';
     if (this.criticOn && passed.length > 0) {
-      const judged = await this.critique(passed, number, shots);
+      const judged = await this.critique(passed.map((c) => c.text), number, shots);
       if (judged.usage !== null) {
         usage = { inputTokens: usage.inputTokens + judged.usage.inputTokens, outputTokens: usage.outputTokens + judged.usage.outputTokens };
         calls++;
@@ -381,12 +385,12 @@ class GenerationRun {
     // meanwhile. Judging is synchronous, so batches never overshoot the target.
     const fresh: string[] = [];
     let considered = 0;
-    for (const input of good) {
+    for (const candidate of good) {
       if (this.accepted.length >= this.target || this.ending) break;
       considered++;
-      if (this.countDuplicate(this.dedup.checkAndAdd(input), counts, similar)) {
-        fresh.push(input);
-        this.accepted.push(input);
+      if (this.countDuplicate(this.dedup.addIfUnique(candidate), counts, similar)) {
+        fresh.push(candidate.text);
+        this.accepted.push(candidate.text);
       }
     }
     counts.candidates -= good.length - considered; // cut off by the target: not judged, not counted
