@@ -135,6 +135,20 @@ export function processMemory(pid: number): { peakMb: number; rssMb: number } | 
   }
 }
 
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (Linux), or null. */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces; utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every common platform. */
+const CLOCK_TICKS = 100;
+
 // ---------------------------------------------------------------------------
 // The machine
 

@@ -45,6 +45,7 @@ const envSchema = z
     WORKER_LOCK_DURATION_MS: integer(1000, 3_600_000, 30_000),
     WORKER_STALLED_INTERVAL_MS: integer(1000, 3_600_000, 30_000),
     WORKER_SHUTDOWN_GRACE_MS: integer(0, 60_000, 8_000),
+    WORKER_HEAP_GROWTH_PERCENT: integer(0, 300, 50),
     JOB_RETENTION_HOURS: z.coerce.number().positive().max(24 * 365).default(168),
     MAX_INPUTS_PER_JOB: integer(1, 1_000_000, 10_000),
     MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
@@ -122,6 +123,12 @@ export interface Config extends RedisTarget {
     lockDurationMs: number;
     stalledIntervalMs: number;
     shutdownGraceMs: number;
+    /**
+     * How far V8 lets a worker's heap grow past what survived its last full
+     * collection before the next one, in percent (0: V8's own choice, up to
+     * 300 on a host with a lot of memory). See apps/worker/src/main.ts.
+     */
+    heapGrowthPercent: number;
   };
   job: {
     maxParallelBatches: number;
@@ -218,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      heapGrowthPercent: e.WORKER_HEAP_GROWTH_PERCENT,
     },
     job: {
       maxParallelBatches: e.JOB_MAX_PARALLEL_BATCHES,

@@ -11,7 +11,13 @@ describe('loadConfig', () => {
       llm: { provider: 'offline' },
       admin: null,
       job: { maxInputs: 10_000, retentionHours: 168 },
+      worker: { concurrency: 4, heapGrowthPercent: 50 },
     });
+  });
+
+  it("lets a worker's heap growth be set, or left to V8 with 0", () => {
+    expect(loadConfig({ WORKER_HEAP_GROWTH_PERCENT: '0' }).worker.heapGrowthPercent).toBe(0);
+    expect(loadConfig({ WORKER_HEAP_GROWTH_PERCENT: '120' }).worker.heapGrowthPercent).toBe(120);
   });
 
   it('picks Anthropic when a key is set, and honours its base URL and model', () => {
@@ -40,6 +46,8 @@ describe('loadConfig', () => {
     [{ REDIS_MODE: 'cluster', REDIS_URL: 'redis://127.0.0.1:7000,127.0.0.1:7001' }, 'REDIS_URL'],
     [{ REDIS_MODE: 'sentinel' }, 'REDIS_MODE'],
     [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY'],
+    [{ WORKER_HEAP_GROWTH_PERCENT: '301' }, 'WORKER_HEAP_GROWTH_PERCENT'],
+    [{ WORKER_HEAP_GROWTH_PERCENT: 'half' }, 'WORKER_HEAP_GROWTH_PERCENT'],
     [{ JOB_MAX_PARALLEL_BATCHES: '1.5' }, 'JOB_MAX_PARALLEL_BATCHES'],
     [{ LLM_PROVIDER: 'gemini' }, 'LLM_PROVIDER'],
     [{ LLM_PROVIDER: 'openai' }, 'OPENAI_BASE_URL'],
