@@ -114,6 +114,7 @@ Each change was measured before and after with both sides in one run (A/B script
 | A job's creation is two one-command scripts instead of two MULTIs: each \`multi()\` builds an ioredis Pipeline that copies every script defined on the connection (BullMQ defines dozens on the API's) | same | 0.58 ms of API CPU per POST | 0.41 ms |
 | Status reads: \`getSnapshot\` reads only the inputs and messages after those a reader already has; the API keeps each job's inputs and messages as encoded JSON (\`StatusCache\`, LRU, 64 MB) and writes the answer in pieces (the cached bytes are neither copied nor hashed: the weak ETag comes from the job, its counts and the small rest; 304 and HEAD answer as before) | \`apps/api/src/status.ts\`, \`routes.ts\`, \`jobStore.ts\` | job of 10,000: 21.2 ms CPU per read; p50/p99 19/40 ms (1 reader), 71/120 ms (4 readers) | 1.1 ms; 2/6 ms, 5/14 ms |
 | Routes that need only a job's state (DELETE, the two stream routes' checks, lists) read its length, not its data | \`apps/api/src/routes.ts\`, \`status.ts\` | every input read and parsed | XLEN |
+| The worker sets V8's \`--heap-growing-percent\` to \`WORKER_HEAP_GROWTH_PERCENT\` (default 50) at startup. A job of 100,000 holds about 110 MB at its end, but on a host with a lot of memory V8 lets the heap grow to 4x what its last full collection kept, fed by every LLM call's garbage (mostly the SDK's fetch). A heap cap (\`--max-old-space-size=256\`: 210 MB) would also bound it, but crashes a worker that holds more (\`WORKER_CONCURRENCY\` jobs of up to \`MAX_INPUTS_PER_JOB\`); a growth factor bounds the headroom, not what may be held | \`apps/worker/src/main.ts\` | worker peak RSS, one job of 100,000: 334-339 MB, 22.2-25.1 s of worker CPU | 222-225 MB, 22.2-25.1 s (same CPU; second row of section 6 is the same A/B in the full run) |
 | The default model is now \`claude-sonnet-5-5\`: with \`claude-sonnet-4-5\`, which the SDK lists as retired on 2026-11-30, the SDK printed a warning to stderr on every call | \`packages/core/src/config.ts\` | 2,451 inputs/s (engine) | 4,126 inputs/s, before the dedup changes |
 
 With these changes the engine benchmark (section 3) went from 2,451 inputs/s (4,126 without the SDK's warnings) to
@@ -121,22 +122,16 @@ With these changes the engine benchmark (section 3) went from 2,451 inputs/s (4,
 
 const SHORTFALLS = `### Why, and what would close the gap
 
-- **Submit throughput against raw \`Queue.add\`** (target 50%): the two sides do very different work. \`Queue.add\` with 16 in
-  flight is one pipelined EVALSHA, about 20 µs of client CPU. A POST is an HTTP request parsed and answered by Express,
-  pino-http's per-request logger (30-40 µs even at level \`silent\`), JSON parsing and zod validation, two job-store
-  scripts (the job's keys, then the tenant index, which must stay a separate step for Redis Cluster), the same \`Queue.add\`,
-  and a JSON answer: about 190-240 µs of CPU, and every socket write costs tens of µs in this VM. Even a bare \`node:http\`
-  server that only parses the body and calls \`Queue.add\` reaches only 30-40% of raw here, so 50% is out of reach for any HTTP API in
-  one Node process; ours is about 10%, a quarter to a third of that floor. Next steps, not taken here: skip pino-http when
-  the log level is \`silent\` (\`app.ts\`, outside this change), and run more API processes behind a load balancer
-  (submits scale out; Redis, at 50,000 adds/s, does not limit them).
-- **Worker memory** (target 300 MB): a job of 100,000 really holds about 110 MB at its end, but with default flags V8 lets
-  the heap grow to two or three times the live set between full collections, fed by every LLM call's garbage (mostly the
-  SDK's fetch: the same job run in-process peaked at 443 MB through the SDK and 231 MB with a provider answering in-process). On a host with 24 GB and no
-  cgroup limit that lands at 320-360 MB. A heap cap bounds it: \`NODE_OPTIONS=--max-old-space-size=256\` peaks near 210 MB
-  (second row). In a container, a memory limit has the same effect (Node sizes its heap to the cgroup limit). A fixed cap
-  must leave room for \`WORKER_CONCURRENCY\` jobs at once (about 110 MB per 100,000-input job), so the worker's start
-  command is not changed here; the deployment sets it.
+- **Submit throughput against raw \`Queue.add\`** (target 50%): not reachable by any Node HTTP API on this machine, and the
+  table shows why. \`Queue.add\` with 16 in flight is one pipelined EVALSHA, 18-40 µs of client CPU. The row below it is the
+  floor of any HTTP API here: a bare \`node:http\` server that only parses the body and calls the same \`Queue.add\` reaches
+  30-40% of raw, because an HTTP request and answer over loopback cost more CPU than the add itself, and the client
+  (autocannon), Redis and the server share 2 cores. Ours adds Express routing, authentication, JSON parsing and zod
+  validation, the job store's two scripts (the job's keys, then the tenant index, a separate step for Redis Cluster) and the
+  JSON answer: 130-330 µs per POST depending on the machine's load, a third to a half of the floor's rate. Tried without a
+  measurable gain: ioredis auto-pipelining on the API's connection (a POST's commands depend on each other, so little
+  coalesces). What scales submits is more API processes (they share nothing but Redis, which at 50,000 adds/s does not
+  limit them); a single POST costs about 0.6 ms end to end, against seconds to minutes of LLM time per job.
 - **Scale-out** is shown, not targeted: on 2 cores the 4 worker processes share the CPU with the API, Redis, the fake LLM and
   whatever else runs, so 4 workers reach about 3x one worker (2.6-3.4x across runs), not 4x. The rate-limited rows show the shared limit
   holding the calls per minute at \`LLM_REQUESTS_PER_MINUTE\` whatever the number of workers.

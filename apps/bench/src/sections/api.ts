@@ -137,6 +137,13 @@ export async function apiSection(options: ApiOptions): Promise<SectionResult> {
         },
         {
           section,
+          measure: 'submit: a bare node:http server + Queue.add, same client (no framework, validation or job store)',
+          value: `${fmt.int(bareBest.rate)}/s`,
+          versus: `raw BullMQ Queue.add ${fmt.int(raw.rate)}/s; POST ${fmt.pct(api.rate / bareBest.rate, 0)} of this`,
+          ratio: fmt.pct(bareBest.rate / raw.rate, 0),
+        },
+        {
+          section,
           measure: 'submit: CPU per job (API process)',
           value: `${fmt.int(api.cpuUs)} µs`,
           versus: `Queue.add ${fmt.int(raw.cpuUs)} µs; bare node:http + Queue.add ${fmt.int(bareBest.cpuUs)} µs`,
