@@ -1,5 +1,5 @@
 import type { ExplorationMode } from '../llm/provider';
-import { tokenize } from './normalize';
+import { countWords } from './normalize';
 
 /**
  * Cheap heuristic filters, run on every candidate before dedup (and before a
@@ -37,7 +37,7 @@ export function lengthRange(seeds: readonly string[]): LengthRange | null {
   let minWords = Infinity;
   let maxWords = 0;
   for (const seed of seeds) {
-    const n = tokenize(seed).length;
+    const n = countWords(seed);
     minWords = Math.min(minWords, n);
     maxWords = Math.max(maxWords, n);
   }
@@ -45,7 +45,7 @@ export function lengthRange(seeds: readonly string[]): LengthRange | null {
 }
 
 export function filterCandidate(text: string, range: LengthRange | null, mode: ExplorationMode): FilterVerdict {
-  const words = tokenize(text).length;
+  const words = countWords(text);
   if (words === 0) return { ok: false, reason: 'empty', detail: 'nothing but punctuation' };
   if (META.test(text)) return { ok: false, reason: 'meta', detail: 'the model talking about the task, not an input' };
   if (REFUSAL.test(text)) return { ok: false, reason: 'refusal', detail: 'a refusal, not an input' };
