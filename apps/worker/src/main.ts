@@ -35,8 +35,9 @@ async function main(): Promise<void> {
  * inputs) but makes garbage fast (every LLM call's request and response). On
  * a host with a lot of memory V8 lets the heap grow to up to 4x what its last
  * full collection kept before collecting again, so a worker's resident set
- * follows the host's size, not its work: 320-350 MB for one 100,000-input job
- * here, 210-220 MB at 50 %, at no measurable cost in time (docs/benchmarks.md).
+ * follows the host's size, not its work: 330-360 MB for one 100,000-input job
+ * here, 215-225 MB at 50 %, for 25 full collections instead of 5 (about 120 ms
+ * more of GC pauses in a 22 s job; docs/benchmarks.md).
  * V8 reads this flag at each full collection, so setting it at startup works;
  * a heap cap (--max-old-space-size) would instead crash a worker that holds
  * more than expected.

@@ -204,6 +204,20 @@ function falsePositives(rejected: boolean[], corpus: Corpus): number {
   return n;
 }
 
+/** Of the inputs `reference` rejects, the share `rejected` rejects too; and how many `rejected` rejects that `reference` keeps. */
+function recallOf(rejected: boolean[], reference: boolean[]): { recall: number; found: number; total: number; extra: number } {
+  let found = 0;
+  let total = 0;
+  let extra = 0;
+  for (let i = 0; i < reference.length; i++) {
+    if (reference[i]) {
+      total++;
+      if (rejected[i]) found++;
+    } else if (rejected[i]) extra++;
+  }
+  return { recall: total === 0 ? 1 : found / total, found, total, extra };
+}
+
 function agreement(a: boolean[], b: boolean[]): number {
   let same = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
@@ -280,6 +294,18 @@ export async function dedupSection(): Promise<SectionResult> {
     ratio: `${fmt.pct(fpLarge / unplanted(large), 3)} at 100,000`,
     target: 'measured',
   });
+
+  if (naive.rejected !== null) {
+    const ofNaive = recallOf(index.rejected!, naive.rejected);
+    rows.push({
+      section,
+      measure: "recall of the naive filter's rejections, 10,000 inputs",
+      value: fmt.pct(ofNaive.recall),
+      versus: `${fmt.int(ofNaive.found)} of the ${fmt.int(ofNaive.total)} it rejects`,
+      ratio: `${ofNaive.extra} rejected that it keeps`,
+      target: 'measured',
+    });
+  }
 
   const recallTemplates = recall(templated.rejected!, templates);
   rows.push({
