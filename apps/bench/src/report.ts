@@ -129,10 +129,15 @@ const SHORTFALLS = `### Why, and what would close the gap
   30-40% of raw, because an HTTP request and answer over loopback cost more CPU than the add itself, and the client
   (autocannon), Redis and the server share 2 cores. Ours adds Express routing, authentication, JSON parsing and zod
   validation, the job store's two scripts (the job's keys, then the tenant index, a separate step for Redis Cluster) and the
-  JSON answer: 130-330 µs per POST depending on the machine's load, a third to a half of the floor's rate. Tried without a
-  measurable gain: ioredis auto-pipelining on the API's connection (a POST's commands depend on each other, so little
-  coalesces). What scales submits is more API processes (they share nothing but Redis, which at 50,000 adds/s does not
-  limit them); a single POST costs about 0.6 ms end to end, against seconds to minutes of LLM time per job.
+  JSON answer: 130-330 µs per POST depending on the machine's load, a third to a half of the floor's rate. Where it goes
+  (A/B scripts, 2026-11-26, rounds alternating in one process): the POST with its Redis work skipped still costs 200-300 µs,
+  so Express is most of it; a minimal Express 5 app (\`express.json()\` and one route answering \`{}\`) costs 186-373 µs a
+  request here, a minimal Fastify 5 app 38-50 µs, a bare \`node:http\` server 24-45 µs. Tried without a measurable gain:
+  ioredis auto-pipelining on the API's connection (a POST's commands depend on each other, so little coalesces) and
+  Express's ETag off. The next step is the API on Fastify (its routes, error shapes, streams and bull-board adapter
+  rewritten; an estimated 2-3x on submits, still under 50% since the floor itself is 30-40%). What scales submits today
+  is more API processes (they share nothing but Redis, which at 50,000 adds/s does not limit them); a single POST costs
+  about 0.6 ms end to end, against seconds to minutes of LLM time per job.
 - **Scale-out** is shown, not targeted: on 2 cores the 4 worker processes share the CPU with the API, Redis, the fake LLM and
   whatever else runs, so 4 workers reach about 3x one worker (2.6-3.4x across runs), not 4x. The rate-limited rows show the shared limit
   holding the calls per minute at \`LLM_REQUESTS_PER_MINUTE\` whatever the number of workers.
