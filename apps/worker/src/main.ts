@@ -36,8 +36,9 @@ async function main(): Promise<void> {
  * a host with a lot of memory V8 lets the heap grow to up to 4x what its last
  * full collection kept before collecting again, so a worker's resident set
  * follows the host's size, not its work: 330-360 MB for one 100,000-input job
- * here, 215-225 MB at 50 %, for 25 full collections instead of 5 (about 120 ms
- * more of GC pauses in a 22 s job; docs/benchmarks.md).
+ * here, 215-225 MB at 50 %. The price is 25 full collections instead of 5:
+ * about 120 ms more of pauses and 1-2.5 s more CPU (V8 marks concurrently, on
+ * its own threads) in a job of 22-25 s CPU, i.e. 5-10 % (docs/benchmarks.md).
  * V8 reads this flag at each full collection, so setting it at startup works;
  * a heap cap (--max-old-space-size) would instead crash a worker that holds
  * more than expected.
