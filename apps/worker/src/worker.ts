@@ -89,13 +89,14 @@ export async function startGenerationWorker(
     const accepted = await store.readData(jobId);
     const controller = new AbortController();
     running.set(jobId, controller);
-    let storedCount = accepted.length;
+    /** The job's inputs as stored, in order: those a resumed job found, then each batch appended. Its report is measured on them. */
+    const stored = [...accepted];
     const sink: JobSink = {
       recordBatch: async (batch) => {
         // The expected position is taken before the write goes out, so
         // concurrent batches append in the order they were accepted.
-        const at = storedCount;
-        storedCount += batch.accepted.length;
+        const at = stored.length;
+        stored.push(...batch.accepted);
         const { cancelRequested } = await store.appendBatch(jobId, at, batch);
         countBatch(metrics, batch.accepted.length, batch.counts);
         return { cancelRequested };
@@ -129,7 +130,7 @@ export async function startGenerationWorker(
         log.info('job handed back to the queue');
         throw new DelayedError();
       }
-      const report = { diversity: measureDiversity(await store.readData(jobId)) };
+      const report = { diversity: measureDiversity(stored) };
       await store.finish(jobId, outcome.state, outcome.message, report);
       metrics.jobsFinished.inc({ state: outcome.state });
       log.info({ state: outcome.state }, 'job ended');
