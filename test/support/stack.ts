@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { connect, deleteNamespace, loadConfig, type Config, type LlmProvider, type RedisClient } from '@datagen/core';
+import { connect, deleteNamespace, loadConfig, TERMINAL_STATES, type Config, type JobState, type LlmProvider, type RedisClient } from '@datagen/core';
 import { startApiServer, type ApiServer } from '../../apps/api/src/server';
 import { startGenerationWorker, type GenerationWorker } from '../../apps/worker/src/worker';
 
@@ -100,4 +100,28 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** POSTs a job as KEY_A and answers its id; throws if the API does not take it. */
+export async function submitJob(stack: Pick<TestStack, 'url'>, body: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${stack.url}/v1/data/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`POST /v1/data/generate answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { job_id: string }).job_id;
+}
+
+/** Reads a job's status through the API (as KEY_A) until the job has ended; answers that status. */
+export function waitForJobEnd(stack: Pick<TestStack, 'url'>, jobId: string, timeoutMs = 25_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const res = await fetch(`${stack.url}/v1/data/generate/${jobId}`, { headers: { 'x-api-key': KEY_A } });
+      const status = (await res.json()) as { state: JobState };
+      return TERMINAL_STATES.has(status.state) ? status : null;
+    },
+    timeoutMs,
+    `job ${jobId} to end`,
+  );
 }

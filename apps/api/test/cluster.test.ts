@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import { jobKeys, queuePrefix, tenantJobsKey, type RedisClient } from '@datagen/core';
 import { tenantOf } from '../src/auth';
-import { KEY_A, redisMode, scanKeys, startStack, waitFor, type TestStack } from '../../../test/support/stack';
+import { KEY_A, redisMode, scanKeys, startStack, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 import { SequenceProvider } from '../../../test/support/providers';
 
 /**
@@ -67,10 +67,7 @@ it('a job started through the API ends DONE, with its keys in one slot and the q
 
   // The stream follows the job to its end (XREAD BLOCK over the job's two streams, one slot).
   const streamed = await fetch(`${stack.url}/v1/data/generate/${jobId}/data`, { headers: { 'x-api-key': KEY_A } }).then((r) => r.text());
-  const done = await waitFor(async () => {
-    const { json } = await api('GET', `/v1/data/generate/${jobId}`);
-    return ['DONE', 'ERROR', 'CANCELLED'].includes(json.state) ? json : null;
-  }, 20_000, `job ${jobId} to end`);
+  const done = await waitForJobEnd(stack, jobId, 20_000);
   expect(done.state).toBe('DONE');
   expect(done.data).toHaveLength(9);
   expect(new Set(done.data).size).toBe(9);

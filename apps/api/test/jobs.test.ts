@@ -1,4 +1,4 @@
-import { KEY_A, KEY_B, startStack, waitFor, type TestStack } from '../../../test/support/stack';
+import { KEY_A, KEY_B, startStack, waitFor, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 import { SequenceProvider } from '../../../test/support/providers';
 
 /** Jobs end to end over HTTP: a real worker, the real Redis, a test provider. */
@@ -28,11 +28,7 @@ async function readStream(path: string, key = KEY_A): Promise<string[]> {
   return text.split('\n').filter((line) => line !== '');
 }
 
-const finished = (id: string) =>
-  waitFor(async () => {
-    const { json } = await api('GET', `/v1/data/generate/${id}`);
-    return ['DONE', 'ERROR', 'CANCELLED'].includes(json.state) ? json : null;
-  }, 20_000, `job ${id} to end`);
+const finished = (id: string) => waitForJobEnd(stack, id, 20_000);
 
 it('generates exactly N distinct inputs, in order, and reports usage', async () => {
   const provider = new SequenceProvider();

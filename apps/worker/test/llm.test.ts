@@ -1,6 +1,6 @@
 import { AnthropicProvider, createProvider, loadConfig, OfflineGenerator } from '@datagen/core';
 import { startFakeAnthropic, type FakeAnthropic } from '../../../packages/core/src/testing/fakeAnthropic';
-import { KEY_A, startStack, waitFor, type TestStack } from '../../../test/support/stack';
+import { startStack, submitJob, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 
 /**
  * Whole jobs through the real providers: the real Anthropic SDK over HTTP
@@ -16,21 +16,7 @@ afterEach(async () => {
 });
 
 async function runJob(body: Record<string, unknown>) {
-  const post = await fetch(`${stack!.url}/v1/data/generate`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
-    body: JSON.stringify({ application_description: "Write a children's story communicating a simple life lesson.", ...body }),
-  });
-  const { job_id } = (await post.json()) as { job_id: string };
-  return waitFor(
-    async () => {
-      const res = await fetch(`${stack!.url}/v1/data/generate/${job_id}`, { headers: { 'x-api-key': KEY_A } });
-      const status = (await res.json()) as any;
-      return ['DONE', 'ERROR', 'CANCELLED'].includes(status.state) ? status : null;
-    },
-    25_000,
-    'the job to end',
-  );
+  return waitForJobEnd(stack!, await submitJob(stack!, { application_description: "Write a children's story communicating a simple life lesson.", ...body }));
 }
 
 const anthropic = (url: string, apiKey = 'test-key') =>

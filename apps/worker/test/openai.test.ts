@@ -1,6 +1,6 @@
 import { createProvider, loadConfig } from '@datagen/core';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../../../packages/core/src/testing/fakeOpenAI';
-import { KEY_A, startStack, waitFor, type TestStack } from '../../../test/support/stack';
+import { startStack, submitJob, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 
 /**
  * Whole jobs on LLM_PROVIDER=openai: the provider built from the environment
@@ -23,21 +23,7 @@ async function stackOn(options: FakeOpenAIOptions) {
 }
 
 async function runJob(body: Record<string, unknown>) {
-  const post = await fetch(`${stack!.url}/v1/data/generate`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
-    body: JSON.stringify({ application_description: 'A customer-support assistant for a home internet provider.', ...body }),
-  });
-  const { job_id } = (await post.json()) as { job_id: string };
-  return waitFor(
-    async () => {
-      const res = await fetch(`${stack!.url}/v1/data/generate/${job_id}`, { headers: { 'x-api-key': KEY_A } });
-      const status = (await res.json()) as any;
-      return ['DONE', 'ERROR', 'CANCELLED'].includes(status.state) ? status : null;
-    },
-    25_000,
-    'the job to end',
-  );
+  return waitForJobEnd(stack!, await submitJob(stack!, { application_description: 'A customer-support assistant for a home internet provider.', ...body }));
 }
 
 it('runs a job to exactly N through forced function calls, with usage and the temperature of the mode', async () => {

@@ -10,7 +10,7 @@ import {
   type ThrottleSignal,
 } from '@datagen/core';
 import { startFakeAnthropic, type FakeAnthropic } from '../../../packages/core/src/testing/fakeAnthropic';
-import { KEY_A, startStack, testConfig, testRedis, waitFor, type TestStack } from '../../../test/support/stack';
+import { KEY_A, startStack, testConfig, testRedis, waitFor, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 import { SequenceProvider } from '../../../test/support/providers';
 
 /**
@@ -134,11 +134,7 @@ async function status(jobId: string): Promise<{ state: string; data: string[] | 
   return (await res.json()) as { state: string; data: string[] | null; detailed_status: string[] };
 }
 
-const ended = (jobId: string) =>
-  waitFor(async () => {
-    const s = await status(jobId);
-    return ['DONE', 'ERROR', 'CANCELLED'].includes(s.state) ? s : null;
-  }, 25_000, `job ${jobId} to end`);
+const ended = (jobId: string) => waitForJobEnd(stack!, jobId);
 
 it('a job through a worker rides out 429s: the worker lowers its concurrency and the job ends DONE', async () => {
   fake = await startFakeAnthropic({ faults: (i) => (i < 3 ? 'rate_limit' : null), retryAfterMs: 20 });

@@ -7,24 +7,19 @@ import {
   RetryableLlmError,
   SUBMIT_TOOL_NAME,
   SUBMIT_TOOL_SCHEMA,
-  buildBatchPrompt,
   buildFirstSeedsPrompt,
-  buildSystemPrompt,
   createProvider,
   loadConfig,
   parseBatch,
   type AnthropicProviderOptions,
-  type GenerateBatchRequest,
 } from '@datagen/core';
 import { FAKE_REFUSAL_TEXT, startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions, type FakeFault } from '../src/testing/fakeAnthropic';
+import { batchRequest, failure } from './helpers/providerCalls';
 
 /**
  * The Anthropic provider, with the real SDK, over real HTTP, against the
  * local fake of the Messages API. Small retry counts and timeouts keep it fast.
  */
-
-const APPLICATION = 'A customer-support assistant for a home internet provider.';
-const SHOTS = ['How do I reset my router?', 'My bill doubled this month, why?'];
 
 const fakes: FakeAnthropic[] = [];
 afterEach(async () => {
@@ -39,28 +34,6 @@ async function fake(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> 
 
 function providerFor(f: FakeAnthropic, overrides: Partial<AnthropicProviderOptions> = {}): AnthropicProvider {
   return new AnthropicProvider({ apiKey: 'test-key', baseURL: f.url, model: 'claude-test', maxRetries: 1, timeoutMs: 5000, ...overrides });
-}
-
-function batchRequest(count = 3, extra: Partial<GenerateBatchRequest> = {}): GenerateBatchRequest {
-  return {
-    system: buildSystemPrompt(APPLICATION, MODE_SETTINGS.BALANCED),
-    prompt: buildBatchPrompt(SHOTS, count),
-    count,
-    temperature: 0.8,
-    context: { applicationDescription: APPLICATION, shots: SHOTS, seeds: SHOTS, explorationMode: 'BALANCED', batchNumber: 1 },
-    ...extra,
-  };
-}
-
-/** The settled error of a call that must fail. */
-async function failure(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-error: ${String(error)}`);
-  }
-  throw new Error('the call succeeded but should have failed');
 }
 
 describe('AnthropicProvider: requests and answers', () => {

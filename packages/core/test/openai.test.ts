@@ -2,31 +2,25 @@ import { APIUserAbortError } from 'openai';
 import {
   ConfigError,
   FatalLlmError,
-  MODE_SETTINGS,
   OPENAI_PLACEHOLDER_KEY,
   OpenAICompatibleProvider,
   RetryableLlmError,
   SUBMIT_TOOL_NAME,
   SUBMIT_TOOL_SCHEMA,
-  buildBatchPrompt,
-  buildSystemPrompt,
   createProvider,
   loadConfig,
   isThrottleError,
   parseBatch,
-  type GenerateBatchRequest,
   type OpenAICompatibleProviderOptions,
   type ThrottleSignal,
 } from '@datagen/core';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../src/testing/fakeOpenAI';
+import { batchRequest, failure } from './helpers/providerCalls';
 
 /**
  * The OpenAI-compatible provider, with the real `openai` SDK, over real HTTP,
  * against the local fake chat-completions server.
  */
-
-const APPLICATION = 'A customer-support assistant for a home internet provider.';
-const SHOTS = ['How do I reset my router?', 'My bill doubled this month, why?'];
 
 const fakes: FakeOpenAI[] = [];
 afterEach(async () => {
@@ -41,27 +35,6 @@ async function fake(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
 
 function providerFor(f: FakeOpenAI, overrides: Partial<OpenAICompatibleProviderOptions> = {}): OpenAICompatibleProvider {
   return new OpenAICompatibleProvider({ apiKey: 'test-key', baseURL: f.url, model: 'llama-test', maxRetries: 1, timeoutMs: 5000, ...overrides });
-}
-
-function batchRequest(count = 3, extra: Partial<GenerateBatchRequest> = {}): GenerateBatchRequest {
-  return {
-    system: buildSystemPrompt(APPLICATION, MODE_SETTINGS.BALANCED),
-    prompt: buildBatchPrompt(SHOTS, count),
-    count,
-    temperature: 0.8,
-    context: { applicationDescription: APPLICATION, shots: SHOTS, seeds: SHOTS, explorationMode: 'BALANCED', batchNumber: 1 },
-    ...extra,
-  };
-}
-
-async function failure(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-error: ${String(error)}`);
-  }
-  throw new Error('the call succeeded but should have failed');
 }
 
 describe('OpenAICompatibleProvider: requests and answers', () => {
