@@ -14,23 +14,14 @@ import {
   type AnthropicProviderOptions,
 } from '@datagen/core';
 import { FAKE_REFUSAL_TEXT, startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions, type FakeFault } from '../src/testing/fakeAnthropic';
-import { batchRequest, failure } from './helpers/providerCalls';
+import { batchRequest, failure, fakeServers } from './helpers/providerCalls';
 
 /**
  * The Anthropic provider, with the real SDK, over real HTTP, against the
  * local fake of the Messages API. Small retry counts and timeouts keep it fast.
  */
 
-const fakes: FakeAnthropic[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.close()));
-});
-
-async function fake(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
-  const f = await startFakeAnthropic(options);
-  fakes.push(f);
-  return f;
-}
+const fake = fakeServers<FakeAnthropicOptions, FakeAnthropic>(startFakeAnthropic);
 
 function providerFor(f: FakeAnthropic, overrides: Partial<AnthropicProviderOptions> = {}): AnthropicProvider {
   return new AnthropicProvider({ apiKey: 'test-key', baseURL: f.url, model: 'claude-test', maxRetries: 1, timeoutMs: 5000, ...overrides });

@@ -15,23 +15,14 @@ import {
   type ThrottleSignal,
 } from '@datagen/core';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../src/testing/fakeOpenAI';
-import { batchRequest, failure } from './helpers/providerCalls';
+import { batchRequest, failure, fakeServers } from './helpers/providerCalls';
 
 /**
  * The OpenAI-compatible provider, with the real `openai` SDK, over real HTTP,
  * against the local fake chat-completions server.
  */
 
-const fakes: FakeOpenAI[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.close()));
-});
-
-async function fake(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
-  const f = await startFakeOpenAI(options);
-  fakes.push(f);
-  return f;
-}
+const fake = fakeServers<FakeOpenAIOptions, FakeOpenAI>(startFakeOpenAI);
 
 function providerFor(f: FakeOpenAI, overrides: Partial<OpenAICompatibleProviderOptions> = {}): OpenAICompatibleProvider {
   return new OpenAICompatibleProvider({ apiKey: 'test-key', baseURL: f.url, model: 'llama-test', maxRetries: 1, timeoutMs: 5000, ...overrides });

@@ -25,3 +25,18 @@ export async function failure(call: Promise<unknown>): Promise<Error> {
   }
   throw new Error('the call succeeded but should have failed');
 }
+
+/** `start` for this test file's fake LLM servers: each one started is closed after its test. */
+export function fakeServers<Options, Server extends { close(): Promise<void> }>(
+  startServer: (options: Options) => Promise<Server>,
+): (options?: Options) => Promise<Server> {
+  const started: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((server) => server.close()));
+  });
+  return async (options = {} as Options) => {
+    const server = await startServer(options);
+    started.push(server);
+    return server;
+  };
+}
