@@ -4,7 +4,10 @@ const project = (dir) => ({
   rootDir: `<rootDir>/${dir}`,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/../../tsconfig.test.json' }] },
-  moduleNameMapper: { '^@datagen/core$': '<rootDir>/../../packages/core/src' },
+  moduleNameMapper: {
+    '^@datagen/core$': '<rootDir>/../../packages/core/src',
+    '^@datagen/core/testing$': '<rootDir>/../../packages/core/src/testing',
+  },
   testEnvironment: 'node',
 });
 

@@ -33,8 +33,8 @@ const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
 const { Redis } = require('ioredis');
-const { deleteNamespace, normalizeText, seededRandom } = require('../packages/core/dist/index.js');
-const { startFakeAnthropic } = require('../packages/core/dist/testing/fakeAnthropic.js');
+const { deleteNamespace, normalizeText, seededRandom } = require('@datagen/core');
+const { startFakeAnthropic } = require('@datagen/core/testing');
 
 const ROOT = path.resolve(__dirname, '..');
 const API_MAIN = path.join(ROOT, 'apps/api/dist/main.js');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Queue } from 'bullmq';
-import { connect, createQueue, JobStore, type GenerationJobData, type RedisClient, type RedisMode } from '@datagen/core';
+import { connect, createQueue, JobService, JobStore, type GenerationJobData, type RedisClient, type RedisMode } from '@datagen/core';
 import { deleteNamespace, KEY_A, KEY_B, redisMode, redisUrl } from './stack';
 
 /**
@@ -251,6 +251,8 @@ export class ProcessStack {
   readonly redis: RedisClient;
   readonly store: JobStore;
   readonly queue: Queue<GenerationJobData>;
+  /** The job service on the test's own connection: to submit and read jobs without an API process. */
+  readonly jobs: JobService;
   readonly children: ChildService[] = [];
   private workerCount = 0;
 
@@ -263,6 +265,7 @@ export class ProcessStack {
     this.store = new JobStore(this.redis, this.namespace, 1);
     this.queue = createQueue(this.namespace, this.namespace, this.redis);
     this.queue.on('error', () => undefined);
+    this.jobs = new JobService(this.store, this.queue, { retentionHours: 1, price: null });
   }
 
   get redisUrl(): string {

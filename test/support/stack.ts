@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { connect, deleteNamespace, loadConfig, TERMINAL_STATES, type Config, type JobState, type LlmProvider, type RedisClient } from '@datagen/core';
+import {
+  connect,
+  deleteNamespace,
+  loadConfig,
+  TERMINAL_STATES,
+  type Config,
+  type JobState,
+  type JobStore,
+  type JobSummary,
+  type LlmProvider,
+  type RedisClient,
+  type TerminalState,
+} from '@datagen/core';
 import { startApiServer, type ApiServer } from '../../apps/api/src/server';
 import { startGenerationWorker, type GenerationWorker } from '../../apps/worker/src/worker';
 
@@ -124,4 +136,11 @@ export function waitForJobEnd(stack: Pick<TestStack, 'url'>, jobId: string, time
     timeoutMs,
     `job ${jobId} to end`,
   );
+}
+
+/** A job as the store holds it now (state, inputs, messages), for tests that look behind the API. */
+export async function storedJob(store: JobStore, jobId: string): Promise<{ state: TerminalState | null; data: string[]; messages: string[]; job: JobSummary } | null> {
+  const read = await store.read(jobId, { items: { from: 0 }, messages: { after: 0 } });
+  if (read === null) return null;
+  return { state: read.job.state, data: read.items, messages: read.messages.map((m) => m.text), job: read.job };
 }

@@ -1,18 +1,17 @@
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Config, GenerationJobData, JobStore, Metrics, RedisClient } from '@datagen/core';
+import type { Config, GenerationQueue, JobService, Metrics, RedisClient } from '@datagen/core';
 
 /** What the routes need, built once at startup. */
 export interface ApiContext {
   config: Config;
-  /** One Redis server or a Redis Cluster (`REDIS_MODE`). */
+  /** One Redis server or a Redis Cluster (`REDIS_MODE`), for health checks. */
   redis: RedisClient;
-  store: JobStore;
-  queue: Queue<GenerationJobData>;
+  /** The job lifecycle: every route goes through it. */
+  jobs: JobService;
+  /** The queue, for bull-board and its Prometheus metrics. */
+  queue: GenerationQueue;
   logger: Logger;
   metrics: Metrics;
   /** The longest a request waits on Redis before answering 503. */
   redisTimeoutMs: number;
-  /** Redis connections of open streams, closed on shutdown. */
-  openStreams: Set<RedisClient>;
 }

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
+import { IdempotencyConflictError, IdempotencyPendingError, InvalidCursorError, JobEndedError, JobNotFoundError } from '@datagen/core';
 
 /**
  * Errors that become HTTP answers. Every error answer is JSON with a
@@ -89,6 +90,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 function toHttp(error: unknown): { status: number; detail: unknown } {
   if (error instanceof HttpError) return { status: error.status, detail: error.detail };
+  // The job service's failures, by type.
+  if (error instanceof JobNotFoundError) return { status: 404, detail: error.message };
+  if (error instanceof JobEndedError || error instanceof IdempotencyConflictError || error instanceof IdempotencyPendingError) {
+    return { status: 409, detail: error.message };
+  }
+  if (error instanceof InvalidCursorError) return { status: 422, detail: [{ loc: ['query', 'cursor'], msg: error.message, type: 'value_error' }] };
   const e = error as { type?: string; status?: number; name?: string; message?: string; code?: string };
   // body-parser's errors carry a type and status
   if (e.type === 'entity.parse.failed') return { status: 400, detail: `Malformed JSON in request body: ${e.message}` };

@@ -11,7 +11,7 @@ import {
 
 /**
  * The OpenAPI 3.1 document of the API, built from the same zod schemas the
- * routes validate with (packages/core/src/api.ts), so the two cannot drift.
+ * routes validate with (packages/core/src/contract.ts), so the two cannot drift.
  * zod's JSON Schema output is draft 2020-12, the dialect of OpenAPI 3.1.
  * Served at GET /openapi.json, and as a reference page at GET /docs.
  */
@@ -142,11 +142,21 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
           tags: ['data generate'],
           operationId: 'list',
           summary: "List this key's jobs",
-          description: 'Oldest first, optionally of one state. `data` is null here: fetch a job for its data.',
+          description:
+            'A page of jobs, optionally of one state: the newest `limit` jobs (or, with `cursor`, those before the previous page), ' +
+            'oldest first within the page. When older jobs follow, the answer has a `Link: <...>; rel="next"` header with the next ' +
+            "page's URL. A page reads only its own jobs, however many the key has. `data` is null and `detailed_status` holds only " +
+            'the last message here: fetch a job for them.',
           parameters: queryParameters(listQuerySchema),
           responses: {
             '200': {
               description: 'The jobs.',
+              headers: {
+                Link: {
+                  description: 'The next (older) page, as `<url>; rel="next"`; absent on the last page.',
+                  schema: { type: 'string' },
+                },
+              },
               content: { 'application/json': { schema: { type: 'array', items: ref(`${SCHEMAS}/DataGenerationStatus`) } } },
             },
             '401': ref(`${RESPONSES}/Unauthorized`),

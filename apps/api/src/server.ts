@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { apiRedisOptions, connect, createMetrics, createQueue, JobStore, type Config } from '@datagen/core';
+import { apiRedisOptions, configuredPrice, connect, createMetrics, createQueue, JobService, JobStore, type Config } from '@datagen/core';
 import { createApp } from './app';
 import type { ApiContext } from './context';
 
@@ -17,16 +17,14 @@ export interface ApiServer {
 export async function startApiServer(config: Config, logger: Logger, host = config.host): Promise<ApiServer> {
   const redis = connect(config, apiRedisOptions());
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const ctx: ApiContext = {
-    config,
-    redis,
-    store: new JobStore(redis, config.keyPrefix, config.job.retentionHours),
-    queue: createQueue(config.queueName, config.keyPrefix, redis),
-    logger,
-    metrics: createMetrics('api'),
-    redisTimeoutMs: 3_000,
-    openStreams: new Set(),
-  };
+  const queue = createQueue(config.queueName, config.keyPrefix, redis);
+  const metrics = createMetrics('api');
+  const jobs = new JobService(new JobStore(redis, config.keyPrefix, config.job.retentionHours), queue, {
+    retentionHours: config.job.retentionHours,
+    price: configuredPrice(config),
+    onEnded: (state) => metrics.jobsFinished.inc({ state }),
+  });
+  const ctx: ApiContext = { config, redis, jobs, queue, logger, metrics, redisTimeoutMs: 3_000 };
   ctx.queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
   // Serve as soon as Redis answers; if it does not yet, start anyway (requests answer 503 until it does).
   await waitUntilReady(redis, 5_000);
@@ -40,7 +38,7 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
     ctx,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const stream of ctx.openStreams) stream.disconnect(); // streams end; clients reconnect elsewhere
+      ctx.jobs.closeFollows(); // streams end; clients reconnect elsewhere
       server.closeIdleConnections();
       await ctx.queue.close().catch(() => undefined);
       redis.disconnect();

@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { jobKeys, queuePrefix, tenantJobsKey, type RedisClient } from '@datagen/core';
+import { jobKeys, queuePrefix, tenantKeys, type RedisClient } from '@datagen/core';
 import { tenantOf } from '../src/auth';
 import { KEY_A, redisMode, scanKeys, startStack, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 import { SequenceProvider } from '../../../test/support/providers';
@@ -96,7 +96,7 @@ it('a job started through the API ends DONE, with its keys in one slot and the q
 
   // The tenant's index is keyed by the tenant, not the job: another slot in
   // general, which is why creating a job writes the job first, then the index.
-  const index = tenantJobsKey(prefix, tenantOf(KEY_A));
+  const index = tenantKeys(prefix, tenantOf(KEY_A)).all;
   expect(hashTag(index)).toBe(tenantOf(KEY_A));
   expect(await stack.redis.zscore(index, jobId)).not.toBeNull();
 });

@@ -35,7 +35,7 @@ describe('POST /data/generate', () => {
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ state: 'QUEUED', data: [], detailed_status: ['Queued: waiting for a worker.'] });
       expect(res.json.job_id).toMatch(/^[0-9a-f]{32}$/);
-      const stored = await stack.api.ctx.store.getRecord(res.json.job_id);
+      const stored = await stack.api.ctx.jobs.store.readRecord(res.json.job_id);
       expect(stored?.request).toMatchObject({ batch_size: 5, num_shots: 5, exploration_mode: 'BALANCED' });
     }
   });
@@ -90,7 +90,7 @@ describe('POST /data/generate', () => {
   });
 
   it('stores nothing for a rejected request', async () => {
-    const before = await stack.api.ctx.store.tenantJobIds('nobody');
+    const before = (await stack.api.ctx.jobs.store.page('nobody', 'all', 1000, null)).entries;
     await call('POST', '/data/generate', { body: { ...good, batch_size: 99 } });
     const list = await call('GET', '/data/generate', { key: KEY_B });
     expect(list.json).toEqual([]);

@@ -38,7 +38,7 @@ it('generates exactly N distinct inputs, in order, and reports usage', async () 
   expect(done.state).toBe('DONE');
   expect(done.data).toHaveLength(23);
   expect(new Set(done.data).size).toBe(23);
-  expect(done.data).toEqual(await stack.api.ctx.store.readData(started.job_id));
+  expect(done.data).toEqual(await stack.api.ctx.jobs.store.readItems(started.job_id));
   expect(done.detailed_status[0]).toBe('Queued: waiting for a worker.');
   expect(done.detailed_status.some((m: string) => /^Started: generating 23 inputs/.test(m))).toBe(true);
   expect(done.detailed_status.at(-1)).toMatch(/^Done: 23 inputs generated/);

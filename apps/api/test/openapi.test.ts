@@ -153,7 +153,10 @@ describe('GET /openapi.json', () => {
     expect(request.properties.exploration_mode.enum).toEqual(['CONSERVATIVE', 'BALANCED', 'CREATIVE', 'ADVENTUROUS']);
     expect(doc.paths['/data/generate'].get.parameters).toEqual([
       expect.objectContaining({ name: 'state', in: 'query', required: false, schema: expect.objectContaining({ enum: ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'] }) }),
+      expect.objectContaining({ name: 'limit', in: 'query', required: false, schema: expect.objectContaining({ type: 'integer', minimum: 1, maximum: 1000, default: 100 }) }),
+      expect.objectContaining({ name: 'cursor', in: 'query', required: false, schema: expect.objectContaining({ type: 'string' }) }),
     ]);
+    expect(doc.paths['/data/generate'].get.responses['200'].headers.Link.schema).toEqual({ type: 'string' });
     expect(doc.paths['/data/generate/{job_id}/data'].get.responses['200'].content).toHaveProperty('text/plain');
   });
 

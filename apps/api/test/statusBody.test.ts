@@ -2,7 +2,7 @@ import http from 'node:http';
 import { MAX_MESSAGES, type DataGenerationStatus } from '@datagen/core';
 import { KEY_A, KEY_B, startStack, type TestStack } from '../../../test/support/stack';
 import { tenantOf } from '../src/auth';
-import { configuredPrice, readStatus, readStatusBody, statusBytes, StatusCache } from '../src/status';
+import { readStatusBody, statusBytes, StatusCache } from '../src/statusBody';
 
 /**
  * GET /data/generate/{id} answers from a cache of each job's encoded inputs
@@ -16,7 +16,7 @@ afterEach(() => stack?.stop());
 const request = {
   application_description: 'Answer questions about a small vocabulary of things.',
   seeds: ['Question: what is a lantern?'],
-  num_inputs_to_generate: 5_000,
+  num_inputs_to_generate: 10_000,
   batch_size: 10,
 };
 
@@ -36,9 +36,7 @@ function conditionalStatus(jobId: string, etag: string): Promise<number> {
 }
 
 async function full(jobId: string): Promise<string> {
-  const { store, queue, config } = stack.api.ctx;
-  const status = await readStatus(store, queue, jobId, tenantOf(KEY_A), true, configuredPrice(config));
-  return JSON.stringify(status);
+  return JSON.stringify(await stack.api.ctx.jobs.status(tenantOf(KEY_A), jobId));
 }
 
 it('statusBytes is JSON.stringify with the given arrays spliced in, keys in order', () => {
@@ -59,12 +57,13 @@ it('answers the same bytes as a full read while inputs and messages grow, and af
     body: JSON.stringify(request),
   });
   const jobId = ((await created.json()) as { job_id: string }).job_id;
-  const store = stack.api.ctx.store;
+  const store = stack.api.ctx.jobs.store;
+  await store.claim(jobId, 'test-run'); // as a worker would
   let stored = 0;
   const append = async (batches: number) => {
     for (let b = 0; b < batches; b++) {
       const accepted = Array.from({ length: 4 }, (_, i) => `input ${stored + i} with "quotes", ünïcødé and a \\ backslash`);
-      await store.appendBatch(jobId, stored, { accepted, usage: { inputTokens: 10, outputTokens: 5 }, message: `batch ${stored / 4}: 4 accepted` });
+      await store.appendBatch(jobId, 'test-run', stored, { accepted, usage: { inputTokens: 10, outputTokens: 5, calls: 1 }, message: `batch ${stored / 4}: 4 accepted` });
       stored += accepted.length;
     }
   };
@@ -93,11 +92,11 @@ it('answers the same bytes as a full read while inputs and messages grow, and af
   expect(JSON.stringify(trimmed)).toBe(await full(jobId));
   expect(trimmed.data).toHaveLength(stored);
   expect(trimmed.detailed_status.length).toBeLessThan(stored / 4);
-  // readData reads in pages of 5,000: the same inputs, in order.
+  // readItems reads in pages of 5,000: the same inputs, in order.
   expect(stored).toBeGreaterThan(5_000);
-  expect(await store.readData(jobId)).toEqual(trimmed.data);
+  expect(await store.readItems(jobId)).toEqual(trimmed.data);
 
-  await store.finish(jobId, 'DONE', 'Done.');
+  await store.finish(jobId, { state: 'ERROR', message: 'Stopped.', owner: 'test-run' });
   expect(await (await get(jobId)).text()).toBe(await full(jobId));
   // Another tenant never sees it, cached or not.
   expect((await get(jobId, KEY_B)).status).toBe(404);
@@ -111,10 +110,11 @@ it('a cache that disagrees with Redis is not trusted', async () => {
     body: JSON.stringify({ ...request, num_inputs_to_generate: 10 }),
   });
   const jobId = ((await created.json()) as { job_id: string }).job_id;
-  const { store, queue, config } = stack.api.ctx;
-  await store.appendBatch(jobId, 0, { accepted: ['one', 'two'], usage: null, message: 'two' });
+  const { jobs } = stack.api.ctx;
+  await jobs.store.claim(jobId, 'test-run');
+  await jobs.store.appendBatch(jobId, 'test-run', 0, { accepted: ['one', 'two'], usage: { inputTokens: 0, outputTokens: 0, calls: 0 }, message: 'two' });
   const cache = new StatusCache();
-  const read = async () => Buffer.concat((await readStatusBody(store, queue, jobId, tenantOf(KEY_A), configuredPrice(config), cache))!.chunks).toString();
+  const read = async () => Buffer.concat((await readStatusBody(jobs, tenantOf(KEY_A), jobId, cache)).chunks).toString();
   expect(await read()).toBe(await full(jobId));
   // A cached count larger than the stream (cannot happen, but): a full read again.
   cache.set(jobId, { ...cache.get(jobId)!, data: { count: 5, json: Buffer.from('"x","x","x","x","x"') } });

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { startFakeAnthropic, type FakeAnthropicStats } from '@datagen/core/dist/testing/fakeAnthropic';
+import { startFakeAnthropic, type FakeAnthropicStats } from '@datagen/core/testing';
 import { track, stopChild } from './env';
 
 /**

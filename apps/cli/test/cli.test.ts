@@ -120,7 +120,7 @@ describe('datagen generate', () => {
     expect(job.state).toBe('DONE');
     expect(inputs).toEqual(job.data);
 
-    const record = await stack.api.ctx.store.getRecord(job.job_id);
+    const record = await stack.api.ctx.jobs.store.readRecord(job.job_id);
     expect(record?.request).toMatchObject({
       seeds: ['How do I reset my router?', 'My bill doubled this month, why?'],
       exploration_mode: 'CREATIVE',
@@ -162,7 +162,7 @@ describe('datagen generate', () => {
     for (const [name, content] of cases) {
       const run = await datagen(['generate', '-d', DESCRIPTION, '-s', file(name, content), '-n', '2', '-q', '-o', file(`${name}.out.jsonl`)]);
       expect(run.code).toBe(0);
-      const record = await stack.api.ctx.store.getRecord(jobIdOf(run));
+      const record = await stack.api.ctx.jobs.store.readRecord(jobIdOf(run));
       expect(record?.request.seeds).toEqual(['How do I reset my router?', 'My bill doubled this month, why?']);
     }
   });
@@ -266,7 +266,7 @@ describe('clear errors', () => {
   });
 
   it('names a bad seeds file and its problem, before any job starts', async () => {
-    const before = (await stack.api.ctx.store.tenantJobIds(tenantOfKeyA())).length;
+    const before = (await stack.api.ctx.jobs.store.page(tenantOfKeyA(), 'all', 1000, null)).entries.length;
     const cases: Array<[string, string | undefined, RegExp]> = [
       ['missing.txt', undefined, /cannot read it: no such file/],
       ['empty.txt', '  \n\n', /it is empty/],
@@ -281,7 +281,7 @@ describe('clear errors', () => {
       expect(run.stderr).toContain(`bad seeds file ${p}: `);
       expect(run.stderr).toMatch(problem);
     }
-    expect((await stack.api.ctx.store.tenantJobIds(tenantOfKeyA())).length).toBe(before);
+    expect((await stack.api.ctx.jobs.store.page(tenantOfKeyA(), 'all', 1000, null)).entries.length).toBe(before);
   });
 
   it('points at the seed the API rejected, by its line', async () => {

@@ -3,14 +3,18 @@ import type { Logger } from 'pino';
 import {
   AdaptiveConcurrency,
   cancelChannel,
+  configuredPrice,
   connect,
+  createQueue,
+  failedMessage,
+  JobService,
+  type JobRun,
   countBatch,
   createMetrics,
   MeteredProvider,
   duplicateConnection,
   JobOwnershipLostError,
   JobStore,
-  measureDiversity,
   queuePrefix,
   RateLimitedProvider,
   runGeneration,
@@ -53,6 +57,12 @@ export async function startGenerationWorker(
   const redis = connect(config, workerRedisOptions());
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
+  // The worker's half of the job service: claim, record, finish (its queue is only read, for settling).
+  const jobs = new JobService(store, createQueue(config.queueName, config.keyPrefix, redis), {
+    retentionHours: config.job.retentionHours,
+    price: configuredPrice(config),
+    onEnded: (state) => metrics.jobsFinished.inc({ state }),
+  });
   // One rate limit for all workers (buckets in Redis), and calls in flight that back off on 429s.
   const { requestsPerMinute, tokensPerMinute, maxConcurrency } = config.llmLimits;
   const llm = new RateLimitedProvider(metered, {
@@ -77,66 +87,45 @@ export async function startGenerationWorker(
   async function process(job: Job<GenerationJobData>, token?: string): Promise<void> {
     const { jobId } = job.data;
     const log = logger.child({ jobId });
-    const record = await store.getRecord(jobId);
-    if (record === null) return log.warn('job record has expired; nothing to do');
-    if (record.state !== null) return log.info({ state: record.state }, 'job already ended');
-    if (record.cancelRequested) {
-      await store.finish(jobId, 'CANCELLED', 'Cancelled before it started; no inputs were generated.');
-      metrics.jobsFinished.inc({ state: 'CANCELLED' });
-      return log.info('job cancelled before it started');
+    // The lock token is this run's owner token: a worker that lost the job (stalled, then taken over) writes nothing more.
+    const start = await jobs.startRun(jobId, token ?? `${job.id}:${job.attemptsMade}:${job.timestamp}`);
+    if (start.kind === 'over') {
+      if (start.state === null) return log.warn('job record has expired; nothing to do');
+      return log.info({ state: start.state }, 'job already over (ended, or cancelled before it started)');
     }
-
-    const accepted = await store.readData(jobId);
+    const { run } = start;
     const controller = new AbortController();
     running.set(jobId, controller);
-    /** The job's inputs as stored, in order: those a resumed job found, then each batch appended. Its report is measured on them. */
-    const stored = [...accepted];
-    const sink: JobSink = {
-      recordBatch: async (batch) => {
-        // The expected position is taken before the write goes out, so
-        // concurrent batches append in the order they were accepted.
-        const at = stored.length;
-        stored.push(...batch.accepted);
-        const { cancelRequested } = await store.appendBatch(jobId, at, batch);
-        countBatch(metrics, batch.accepted.length, batch.counts);
-        return { cancelRequested };
-      },
-      message: (text) => store.addMessage(jobId, text),
-      saveGeneratedSeeds: (seeds) => store.saveGeneratedSeeds(jobId, seeds),
-      saveThemes: (themes) => store.saveThemes(jobId, themes),
-    };
 
-    log.info({ resumedAt: accepted.length, attempt: job.attemptsMade + 1 }, 'job started');
+    log.info({ resumedAt: run.stored.length, attempt: job.attemptsMade + 1 }, 'job started');
     try {
       const outcome = await runGeneration(
-        { jobId, request: record.request, accepted, generatedSeeds: record.generatedSeeds, themes: record.themes },
+        { jobId, request: run.record.request, accepted: [...run.stored], generatedSeeds: run.record.generatedSeeds, themes: run.record.themes },
         llm,
-        sink,
+        countingSink(run, metrics),
         {
           maxParallelBatches: config.job.maxParallelBatches,
           maxBarrenBatches: config.job.maxBarrenBatches,
           maxFailedCalls: config.job.maxFailedCalls,
           themes: true,
           critic: config.job.critic,
-          random: seededRandom(seedFromString(`${jobId}:${job.attemptsMade}:${accepted.length}`)),
+          random: seededRandom(seedFromString(`${jobId}:${job.attemptsMade}:${run.stored.length}`)),
         },
         controller.signal,
         shutdown.signal,
       );
       if (outcome.state === 'INTERRUPTED') {
         // Back to the queue at once (not after a stall timeout), without using up an attempt.
-        await store.addMessage(jobId, outcome.message);
+        await run.handBack(outcome.message);
         await job.moveToDelayed(Date.now(), token);
         log.info('job handed back to the queue');
         throw new DelayedError();
       }
-      const report = { diversity: measureDiversity(stored) };
-      await store.finish(jobId, outcome.state, outcome.message, report);
-      metrics.jobsFinished.inc({ state: outcome.state });
-      log.info({ state: outcome.state }, 'job ended');
+      const state = await run.finish(outcome.state, outcome.message);
+      log.info({ state }, 'job ended');
     } catch (error) {
       if (error instanceof JobOwnershipLostError && error.reason === 'ended') return log.info('job ended elsewhere; stopping');
-      // Anything else (a conflicting writer, Redis lost mid-write) fails this
+      // Anything else (another run owns the job, Redis lost mid-write) fails this
       // attempt; BullMQ retries it and the retry resumes from what is stored.
       throw error;
     } finally {
@@ -162,11 +151,7 @@ export async function startGenerationWorker(
     logger.error({ jobId: job.data.jobId, attempt: job.attemptsMade, err: err.message }, 'job attempt failed');
     // finishedOn is set only when BullMQ moved the job to 'failed' for good; a retry leaves it unset.
     if (job.finishedOn !== undefined) {
-      const attempts = job.attemptsMade === 1 ? '1 attempt' : `${job.attemptsMade} attempts`;
-      void store
-        .finish(job.data.jobId, 'ERROR', `Stopped by an internal error after ${attempts}: ${err.message}. The inputs generated so far are kept.`)
-        .then((ended) => ended && metrics.jobsFinished.inc({ state: 'ERROR' }))
-        .catch(() => undefined);
+      void jobs.failOutsideEngine(job.data.jobId, failedMessage(job.attemptsMade, err.message)).catch(() => undefined);
     }
   });
 
@@ -187,7 +172,22 @@ export async function startGenerationWorker(
         logger.warn({ running: [...running.keys()] }, 'grace period over; leaving running jobs to another worker');
       }
       subscriber.disconnect();
+      await jobs.queue.close().catch(() => undefined);
       redis.disconnect();
     },
+  };
+}
+
+/** The run as the engine's sink, counting each recorded batch in the worker's metrics once Redis has it. */
+function countingSink(run: JobRun, metrics: Metrics): JobSink {
+  return {
+    recordBatch: async (batch) => {
+      const answer = await run.recordBatch(batch);
+      countBatch(metrics, batch.accepted.length, batch.counts);
+      return answer;
+    },
+    message: (text) => run.message(text),
+    saveGeneratedSeeds: (seeds) => run.saveGeneratedSeeds(seeds),
+    saveThemes: (themes) => run.saveThemes(themes),
   };
 }

@@ -1,5 +1,5 @@
 import { AnthropicProvider, createProvider, loadConfig, OfflineGenerator } from '@datagen/core';
-import { startFakeAnthropic, type FakeAnthropic } from '../../../packages/core/src/testing/fakeAnthropic';
+import { startFakeAnthropic, type FakeAnthropic } from '@datagen/core/testing';
 import { startStack, submitJob, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 
 /**

@@ -1,5 +1,5 @@
 import { createProvider, loadConfig } from '@datagen/core';
-import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../../../packages/core/src/testing/fakeOpenAI';
+import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '@datagen/core/testing';
 import { startStack, submitJob, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 
 /**

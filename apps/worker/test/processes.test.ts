@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { jobOptions, normalizeText, queuePrefix, startJobSchema, type TerminalState } from '@datagen/core';
-import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../../../packages/core/src/testing/fakeAnthropic';
+import { normalizeText, queuePrefix, startJobSchema, type TerminalState } from '@datagen/core';
+import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '@datagen/core/testing';
 import { ProcessStack, RedisServerProcess, sleep, waitUntil } from '../../../test/support/processes';
-import { KEY_A, waitFor } from '../../../test/support/stack';
+import { KEY_A, storedJob, waitFor } from '../../../test/support/stack';
 
 /**
  * Durability under faults, against real processes: the compiled API and
@@ -24,9 +23,8 @@ afterEach(async () => {
 
 const SEEDS = ['Tell me a story about a kind fox who learns to share.', 'Write a bedtime story about a dragon who is afraid of the dark.'];
 
-/** Queues a job the way the API does (record, then BullMQ job), for tests without an API process. */
+/** Queues a job through the job service, as the API does, for tests without an API process. */
 async function submit(s: ProcessStack, n: number, batchSize: number): Promise<string> {
-  const jobId = randomUUID().replaceAll('-', '');
   const request = startJobSchema(10_000).parse({
     application_description: "Write a children's story communicating a simple life lesson.",
     num_inputs_to_generate: n,
@@ -34,15 +32,13 @@ async function submit(s: ProcessStack, n: number, batchSize: number): Promise<st
     batch_size: batchSize,
     exploration_mode: 'BALANCED',
   });
-  await s.store.create(jobId, 'tenant', request, 'Queued: waiting for a worker.');
-  await s.queue.add('generate', { jobId }, jobOptions(jobId, 1));
-  return jobId;
+  return (await s.jobs.submit('tenant', request)).status.job_id;
 }
 
 function storedAtLeast(s: ProcessStack, jobId: string, count: number): Promise<string[]> {
   return waitFor(
     async () => {
-      const data = await s.store.readData(jobId);
+      const data = await s.store.readItems(jobId);
       return data.length >= count && data;
     },
     10_000,
@@ -53,9 +49,9 @@ function storedAtLeast(s: ProcessStack, jobId: string, count: number): Promise<s
 /** The job's recorded end; on a timeout, the failure says where the job stands. */
 async function ended(s: ProcessStack, jobId: string, timeoutMs = 15_000): Promise<TerminalState> {
   try {
-    return await waitFor(async () => (await s.store.getRecord(jobId))?.state, timeoutMs, `job ${jobId} to end`);
+    return await waitFor(async () => (await s.store.read(jobId))?.job.state, timeoutMs, `job ${jobId} to end`);
   } catch (error) {
-    const snapshot = await s.store.getSnapshot(jobId);
+    const snapshot = await storedJob(s.store, jobId);
     const where = `BullMQ state '${await s.queue.getJobState(jobId)}', ${snapshot?.data.length} inputs stored, last messages:\n  ${snapshot?.messages.slice(-5).join('\n  ')}`;
     throw new Error(`${(error as Error).message}; ${where}`);
   }
@@ -112,13 +108,13 @@ it('resumes a job whose worker was SIGKILLed mid-job: nothing lost or repeated, 
   // Its calls in flight end when the fake sees the connections close; after that every call it made is counted.
   await waitUntil(() => fake!.requests.every((r) => r.outcome !== 'pending'), 5_000, "the killed worker's open calls to close");
   const callsOfFirst = batchCalls(fake).length;
-  const stored = await stack.store.readData(jobId);
+  const stored = await stack.store.readItems(jobId);
   expect(stored.slice(0, beforeKill.length)).toEqual(beforeKill);
   expect(stored.length).toBeLessThan(N);
 
   await stack.startWorker();
   expect(await ended(stack, jobId)).toBe('DONE');
-  const { data, messages } = (await stack.store.getSnapshot(jobId))!;
+  const { data, messages } = (await storedJob(stack.store, jobId))!;
   expect(data).toHaveLength(N);
   expect(distinct(data)).toBe(N);
   expect(data.slice(0, stored.length)).toEqual(stored);
@@ -151,15 +147,15 @@ it('finishes a job whose workers die under it twice in a row', async () => {
   first.kill('SIGKILL');
   await first.waitForExit(5_000);
   const second = await stack.startWorker();
-  const beforeSecondKill = await storedAtLeast(stack, jobId, (await stack.store.readData(jobId)).length + 10);
+  const beforeSecondKill = await storedAtLeast(stack, jobId, (await stack.store.readItems(jobId)).length + 10);
   second.kill('SIGKILL');
   await second.waitForExit(5_000);
-  const stored = await stack.store.readData(jobId);
+  const stored = await stack.store.readItems(jobId);
   expect(stored.length).toBeLessThan(N);
 
   await stack.startWorker();
   expect(await ended(stack, jobId)).toBe('DONE');
-  const { data } = (await stack.store.getSnapshot(jobId))!;
+  const { data } = (await storedJob(stack.store, jobId))!;
   expect(data).toHaveLength(N);
   expect(distinct(data)).toBe(N);
   expect(data.slice(0, beforeFirstKill.length)).toEqual(beforeFirstKill);
@@ -181,7 +177,7 @@ it('ends a job that keeps losing its workers ERROR, with the end recorded and th
 
   await stack.startWorker();
   expect(await ended(stack, jobId)).toBe('ERROR');
-  const { data, messages } = (await stack.store.getSnapshot(jobId))!;
+  const { data, messages } = (await storedJob(stack.store, jobId))!;
   expect(messages.at(-1)).toMatch(/^Stopped by an internal error after 1 attempt: job stalled more than allowable limit\. The inputs generated so far are kept\.$/);
   expect(data.slice(0, stored.length)).toEqual(stored);
   expect(data.length).toBeLessThan(100);
@@ -208,7 +204,7 @@ it('SIGTERM: the worker lands its calls in flight, hands the job back to the que
 
   // Back in the queue, not 'active' under a dead owner.
   expect(['delayed', 'waiting', 'wait', 'prioritized']).toContain(await stack.queue.getJobState(jobId));
-  const handedBack = (await stack.store.getSnapshot(jobId))!;
+  const handedBack = (await storedJob(stack.store, jobId))!;
   expect(handedBack.messages.some((m) => m.startsWith('Interrupted: the worker is shutting down'))).toBe(true);
   expect(handedBack.data.slice(0, beforeStop.length)).toEqual(beforeStop);
   expect(handedBack.data.length).toBeLessThan(N);
@@ -218,7 +214,7 @@ it('SIGTERM: the worker lands its calls in flight, hands the job back to the que
 
   await stack.startWorker();
   expect(await ended(stack, jobId)).toBe('DONE');
-  const { data, messages } = (await stack.store.getSnapshot(jobId))!;
+  const { data, messages } = (await storedJob(stack.store, jobId))!;
   expect(data).toHaveLength(N);
   expect(distinct(data)).toBe(N);
   expect(data.slice(0, handedBack.data.length)).toEqual(handedBack.data);
@@ -331,11 +327,11 @@ it('survives Redis being killed (-9) and restarted mid-job: the worker reconnect
   await sleep(1_500); // an outage, not a blip: the worker's calls and writes run into it
   await redisServer.start();
   // The AOF brought back everything acknowledged before the crash.
-  const afterRestart = await stack.store.readData(jobId);
+  const afterRestart = await stack.store.readItems(jobId);
   expect(afterRestart.slice(0, beforeCrash.length)).toEqual(beforeCrash);
 
   expect(await ended(stack, jobId, 20_000)).toBe('DONE');
-  const { data } = (await stack.store.getSnapshot(jobId))!;
+  const { data } = (await storedJob(stack.store, jobId))!;
   expect(data).toHaveLength(N);
   expect(distinct(data)).toBe(N);
   expect(data.slice(0, afterRestart.length)).toEqual(afterRestart);

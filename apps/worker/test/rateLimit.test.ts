@@ -9,7 +9,7 @@ import {
   type GenerateBatchRequest,
   type ThrottleSignal,
 } from '@datagen/core';
-import { startFakeAnthropic, type FakeAnthropic } from '../../../packages/core/src/testing/fakeAnthropic';
+import { startFakeAnthropic, type FakeAnthropic } from '@datagen/core/testing';
 import { KEY_A, startStack, testConfig, testRedis, waitFor, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 import { SequenceProvider } from '../../../test/support/providers';
 

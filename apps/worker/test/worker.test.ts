@@ -2,8 +2,9 @@ import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import {
   createQueue,
-  jobOptions,
+  jobKeys,
   JobOwnershipLostError,
+  JobService,
   JobStore,
   startJobSchema,
   type Config,
@@ -13,7 +14,7 @@ import {
   type RedisClient,
 } from '@datagen/core';
 import { startGenerationWorker, type GenerationWorker } from '../src/worker';
-import { deleteNamespace, testConfig, testRedis, waitFor } from '../../../test/support/stack';
+import { deleteNamespace, storedJob, testConfig, testRedis, waitFor } from '../../../test/support/stack';
 import { SequenceProvider, uniqueSentence } from '../../../test/support/providers';
 
 /** The worker against the real Redis: resuming, ownership, failures. */
@@ -21,6 +22,7 @@ let config: Config;
 let redis: RedisClient;
 let store: JobStore;
 let queue: Queue<GenerationJobData>;
+let jobs: JobService;
 const workers: GenerationWorker[] = [];
 
 beforeEach(() => {
@@ -28,6 +30,7 @@ beforeEach(() => {
   redis = testRedis(config);
   store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
   queue = createQueue(config.queueName, config.keyPrefix, redis);
+  jobs = new JobService(store, queue, { retentionHours: 1, price: null });
 });
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.close(10_000)));
@@ -46,9 +49,14 @@ const request = (n: number, extra: object = {}) =>
     ...extra,
   });
 
-async function submit(jobId: string, n: number, extra: object = {}) {
-  await store.create(jobId, 'tenant', request(n, extra), 'Queued: waiting for a worker.');
-  await queue.add('generate', { jobId }, jobOptions(jobId, config.job.retentionHours));
+async function submit(n: number, extra: object = {}): Promise<string> {
+  return (await jobs.submit('tenant', request(n, extra))).status.job_id;
+}
+
+/** Writes inputs as an earlier run of the job would have (it claimed the job, then died). */
+async function earlierRun(jobId: string, accepted: string[]): Promise<void> {
+  await store.claim(jobId, 'earlier-run');
+  await store.appendBatch(jobId, 'earlier-run', 0, { accepted, usage: { inputTokens: 1, outputTokens: 1, calls: 1 }, message: `Batch 1: ${accepted.length} new inputs accepted.` });
 }
 
 async function start(provider: LlmProvider) {
@@ -57,66 +65,94 @@ async function start(provider: LlmProvider) {
   return worker;
 }
 
-const ended = (jobId: string) => waitFor(async () => (await store.getRecord(jobId))?.state, 20_000, `job ${jobId} to end`);
+const ended = (jobId: string) => waitFor(async () => (await store.read(jobId))?.job.state, 20_000, `job ${jobId} to end`);
+const dataOf = async (jobId: string) => (await storedJob(store, jobId))!.data;
+const messagesOf = async (jobId: string) => (await storedJob(store, jobId))!.messages;
 
 it('resumes a job from the inputs already stored: none lost, none repeated, no work redone', async () => {
-  await submit('resume1', 20);
+  const resume1 = await submit(20);
   // an earlier run stored 9 inputs before it died
   const before = Array.from({ length: 9 }, (_, i) => uniqueSentence(10_000 + i));
-  await store.appendBatch('resume1', 0, { accepted: before, usage: { inputTokens: 1, outputTokens: 1 }, message: 'Batch 1: 9 new inputs accepted (9/20 done).' });
+  await earlierRun(resume1, before);
 
   const provider = new SequenceProvider();
   await start(provider);
-  expect(await ended('resume1')).toBe('DONE');
-  const data = await store.readData('resume1');
+  expect(await ended(resume1)).toBe('DONE');
+  const data = await dataOf(resume1);
   expect(data).toHaveLength(20);
   expect(data.slice(0, 9)).toEqual(before);
   expect(new Set(data).size).toBe(20);
   // 11 missing at 4 per batch: 3 calls, not a rerun of the whole job
   expect(provider.calls).toHaveLength(3);
-  const snapshot = await store.getSnapshot('resume1');
-  expect(snapshot!.messages.some((m) => m.startsWith('Resumed: 9 of 20 inputs were already stored'))).toBe(true);
+  expect((await messagesOf(resume1)).some((m) => m.startsWith('Resumed: 9 of 20 inputs were already stored'))).toBe(true);
 });
 
 it('re-accepts nothing it already stored even when the model repeats it after a restart', async () => {
-  await submit('resume2', 6);
-  await store.appendBatch('resume2', 0, { accepted: [uniqueSentence(0), uniqueSentence(1)], usage: null, message: '' });
+  const resume2 = await submit(6);
+  await earlierRun(resume2, [uniqueSentence(0), uniqueSentence(1)]);
   // the sequence provider starts again at 0, so its first two inputs are the stored ones
   await start(new SequenceProvider());
-  expect(await ended('resume2')).toBe('DONE');
-  const data = await store.readData('resume2');
+  expect(await ended(resume2)).toBe('DONE');
+  const data = await dataOf(resume2);
   expect(data).toHaveLength(6);
   expect(new Set(data).size).toBe(6);
 });
 
-it('refuses a write from a writer that is not where the stream stands', async () => {
-  await store.create('stale', 'tenant', request(10), 'Queued');
-  await store.appendBatch('stale', 0, { accepted: ['one', 'two'], usage: null, message: '' });
-  await expect(store.appendBatch('stale', 0, { accepted: ['three'], usage: null, message: '' })).rejects.toBeInstanceOf(JobOwnershipLostError);
-  await store.finish('stale', 'DONE', 'Done.');
-  await expect(store.appendBatch('stale', 2, { accepted: ['three'], usage: null, message: '' })).rejects.toBeInstanceOf(JobOwnershipLostError);
-  expect(await store.readData('stale')).toEqual(['one', 'two']);
-  expect(await store.finish('stale', 'ERROR', 'again')).toBe(false);
-  expect((await store.getRecord('stale'))!.state).toBe('DONE');
+it('refuses a write that is not where the stream stands, or from a run that no longer owns the job, or after the end', async () => {
+  const stale = await submit(2);
+  await store.claim(stale, 'run-1');
+  const usage = { inputTokens: 0, outputTokens: 0, calls: 0 };
+  await store.appendBatch(stale, 'run-1', 0, { accepted: ['one'], usage, message: '' });
+  await expect(store.appendBatch(stale, 'run-1', 0, { accepted: ['two'], usage, message: '' })).rejects.toBeInstanceOf(JobOwnershipLostError);
+  await store.claim(stale, 'run-2'); // another worker took the job over
+  await expect(store.appendBatch(stale, 'run-1', 1, { accepted: ['two'], usage, message: '' })).rejects.toMatchObject({ reason: 'conflict' });
+  await expect(store.finish(stale, { state: 'ERROR', message: 'stale', owner: 'run-1' })).resolves.toEqual({ kind: 'not_owner' });
+  // DONE short of the target is refused; at the target it ends, once.
+  await expect(store.finish(stale, { state: 'DONE', message: 'Done.', owner: 'run-2' })).resolves.toEqual({ kind: 'incomplete', stored: 1 });
+  await store.appendBatch(stale, 'run-2', 1, { accepted: ['two'], usage, message: '' });
+  await expect(store.finish(stale, { state: 'DONE', message: 'Done.', owner: 'run-2' })).resolves.toMatchObject({ kind: 'finished', state: 'DONE' });
+  await expect(store.appendBatch(stale, 'run-2', 2, { accepted: ['three'], usage, message: '' })).rejects.toMatchObject({ reason: 'ended' });
+  expect(await dataOf(stale)).toEqual(['one', 'two']);
+  await expect(store.finish(stale, { state: 'ERROR', message: 'again', owner: null })).resolves.toEqual({ kind: 'already_ended', state: 'DONE' });
+  expect((await store.read(stale))!.job.state).toBe('DONE');
+});
+
+it('a stale run writes nothing after another worker took its job, even where its position would match', async () => {
+  // Run A owns the job and stalls; B takes it over and stores two inputs. A's batch of two
+  // in flight is refused; its next batch, at the position A would have reached had it
+  // counted the refused one, must be refused too: a run counts only what Redis confirmed,
+  // and writes nothing once a write was refused.
+  const jobId = await submit(10);
+  const a = await jobs.startRun(jobId, 'run-A');
+  if (a.kind !== 'run') throw new Error('run A could not start');
+  const b = await jobs.startRun(jobId, 'run-B');
+  if (b.kind !== 'run') throw new Error('run B could not start');
+  const usage = { inputTokens: 0, outputTokens: 0 };
+  await b.run.recordBatch({ accepted: ['b1', 'b2'], usage, message: '' });
+  await expect(a.run.recordBatch({ accepted: ['a1', 'a2'], usage, message: '' })).rejects.toBeInstanceOf(JobOwnershipLostError);
+  await expect(a.run.recordBatch({ accepted: ['a3'], usage, message: '' })).rejects.toBeInstanceOf(JobOwnershipLostError);
+  await expect(a.run.finish('ERROR', 'stale')).rejects.toBeInstanceOf(JobOwnershipLostError);
+  expect(await dataOf(jobId)).toEqual(['b1', 'b2']);
+  expect((await store.read(jobId))!.job.state).toBeNull();
 });
 
 it('writes the first seeds of a seedless job once, and a restart reuses them', async () => {
-  await submit('seedless', 5, { seeds: [] });
+  const seedless = await submit(5, { seeds: [] });
   const provider = new SequenceProvider();
   await start(provider);
-  expect(await ended('seedless')).toBe('DONE');
-  const record = await store.getRecord('seedless');
+  expect(await ended(seedless)).toBe('DONE');
+  const record = await store.readRecord(seedless);
   expect(record!.generatedSeeds).toHaveLength(5);
-  const data = await store.readData('seedless');
+  const data = await dataOf(seedless);
   expect(data).toHaveLength(5);
   for (const seed of record!.generatedSeeds!) expect(data).not.toContain(seed);
-  const messages = (await store.getSnapshot('seedless'))!.messages;
+  const messages = await messagesOf(seedless);
   expect(messages.some((m) => m.startsWith('No seeds were given'))).toBe(true);
   expect(provider.calls[0]!.context.shots).toEqual([]);
 });
 
 it('retries a run that lost its place in the data stream, and the retry resumes from what is stored', async () => {
-  await submit('conflict', 6);
+  const conflict = await submit(6);
   let sabotaged = false;
   const sequence = new SequenceProvider();
   // On its first call, another writer appends to the job behind this run's back.
@@ -126,24 +162,24 @@ it('retries a run that lost its place in the data stream, and the retry resumes 
     async generateBatch(req: GenerateBatchRequest) {
       if (!sabotaged) {
         sabotaged = true;
-        await redis.xadd(store.keys('conflict').data, '0-1', 'v', 'written by another worker');
+        await redis.xadd(jobKeys(config.keyPrefix, conflict).data, '0-1', 'v', 'written by another worker');
       }
       return sequence.generateBatch(req);
     },
   };
   await start(provider);
-  expect(await ended('conflict')).toBe('DONE');
-  const data = await store.readData('conflict');
+  expect(await ended(conflict)).toBe('DONE');
+  const data = await dataOf(conflict);
   expect(data).toHaveLength(6);
   expect(data[0]).toBe('written by another worker');
   expect(new Set(data).size).toBe(6);
 });
 
 it('does not start a job whose cancel flag is set', async () => {
-  await submit('flagged', 10);
-  await store.requestCancel('flagged');
+  const flagged = await submit(10);
+  await store.requestCancel(flagged);
   const provider = new SequenceProvider();
   await start(provider);
-  expect(await ended('flagged')).toBe('CANCELLED');
+  expect(await ended(flagged)).toBe('CANCELLED');
   expect(provider.calls).toHaveLength(0);
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Price } from './llm/pricing';
+import type { Price } from './model/pricing';
 
 /**
  * Configuration, read once from the environment at startup. A bad value

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { BatchCounts } from './engine/engine';
+import type { BatchCounts } from './model/job';
 
 /**
  * Prometheus metrics of one process (API or worker), in its own registry so

@@ -508,6 +508,33 @@ describe('runGeneration: failing calls', () => {
     expect(sink.accepted).toHaveLength(4);
   });
 
+  it('an answer arriving after the job gave up does not reset the failure count into a DONE short of N', async () => {
+    // Calls 0 and 1 fail at once: the job gives up (maxFailedCalls 2). Call 2 was
+    // already in flight and answers afterwards, ignoring the abort, as a response
+    // already on the wire does: it must neither be accepted nor end the job DONE.
+    let release: () => void = () => undefined;
+    const late = new Promise<void>((resolve) => (release = resolve));
+    const provider = new ScriptedProvider(async (_, call) => {
+      if (call < 2) {
+        await tick();
+        throw new RetryableLlmError('server error');
+      }
+      await late;
+      return { candidates: [fresh(100), fresh(101), fresh(102)], usage: USAGE(call) };
+    });
+    provider.onCall = (_, inFlight) => {
+      if (inFlight === 3) setTimeout(release, 20);
+    };
+    const { outcome, sink } = await run(job({ num_inputs_to_generate: 20, batch_size: 5 }), provider, {
+      maxParallelBatches: 3,
+      maxFailedCalls: 2,
+    });
+    expect(provider.requests).toHaveLength(3);
+    expect(outcome.state).toBe('ERROR');
+    expect(outcome.message).toMatch(/2 LLM calls in a row failed/);
+    expect(sink.accepted).toEqual([]);
+  });
+
   it('ends ERROR at once on a FatalLlmError, aborting the other calls and keeping what was accepted', async () => {
     const provider = new ScriptedProvider(async (request, call) => {
       if (call === 0) return { candidates: [fresh(0), fresh(1)], usage: USAGE(call) };

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DedupIndex, normalizeText, rougeLF1, seededRandom, STOPWORDS, type Random } from '@datagen/core';
-import { InputWriter } from '@datagen/core/dist/testing/fakeAnthropic';
+import { InputWriter } from '@datagen/core/testing';
 import { fmt, type SectionResult } from '../table';
 
 /**

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { processCpuSeconds, processMemory } from '../env';
 import { startFakeLlm, type FakeLlm } from '../fakeLlmServer';
 import { Redis } from 'ioredis';
-import { createLogger, createQueue, deleteNamespace, jobOptions, JobStore, loadConfig, OfflineGenerator, startJobSchema } from '@datagen/core';
+import { createLogger, createQueue, deleteNamespace, JobService, JobStore, loadConfig, OfflineGenerator, startJobSchema } from '@datagen/core';
 import { startGenerationWorker } from '@datagen/worker/dist/worker';
 import { startService } from '../service';
 import { fmt, type SectionResult } from '../table';
@@ -94,26 +94,22 @@ async function manyJobs(options: MemoryOptions): Promise<{ afterFirstMb: number;
     METRICS_PORT: '0',
   });
   const redis = new Redis(options.redisUrl);
-  const store = new JobStore(redis, namespace, 1);
   const queue = createQueue(namespace, namespace, redis);
+  const jobs = new JobService(new JobStore(redis, namespace, 1), queue, { retentionHours: 1, price: null });
   const worker = await startGenerationWorker(config, new OfflineGenerator({ seed: 1 }), createLogger('bench', 'silent'));
-  let submitted = 0;
   const round = async (count: number): Promise<number> => {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const jobId = `many${submitted++}`;
       const request = startJobSchema(MANY_N).parse({
         application_description: "Write a children's story communicating a simple life lesson.",
         num_inputs_to_generate: MANY_N,
         seeds: ['Write a story about a brave little turtle who learns to share.'],
         batch_size: options.batchSize,
       });
-      await store.create(jobId, 'bench', request, 'Queued');
-      await queue.add('generate', { jobId }, jobOptions(jobId, 1));
-      ids.push(jobId);
+      ids.push((await jobs.submit('bench', request)).status.job_id);
     }
     for (const jobId of ids) {
-      while ((await store.getRecord(jobId))?.state == null) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((await jobs.current(jobId))?.read.job.state == null) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     gc();
     gc();

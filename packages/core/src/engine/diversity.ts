@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import type { Diversity } from '../model/job';
 import { tokenize } from './normalize';
 import { seededRandom, type Random } from './random';
 import { rougeLF1 } from './similarity';
@@ -9,12 +10,6 @@ import { rougeLF1 } from './similarity';
  * (sampled above a size), and compression ratio (how much gzip shrinks the
  * set: repetitive sets compress more).
  */
-export interface Diversity {
-  distinct1: number;
-  distinct2: number;
-  meanPairwiseSimilarity: number;
-  compressionRatio: number;
-}
 
 /** Pairs compared at most; beyond it, pairs are sampled. */
 export const MAX_PAIRS = 5_000;

@@ -1,6 +1,8 @@
-import type { JobRequest } from '../api';
+import type { JobRequest } from '../contract';
 import { FatalLlmError } from '../llm/errors';
-import type { BatchContext, LlmProvider, TokenUsage } from '../llm/provider';
+import type { BatchContext, LlmProvider } from '../llm/provider';
+import { NO_COUNTS, type BatchCounts, type ExplorationMode, type TokenUsage } from '../model/job';
+import { cancelledMessage, handedBackMessage } from '../model/messages';
 import { DedupIndex, type CheckedCandidate, type DedupVerdict } from './dedup';
 import { filterCandidate, lengthRange, type LengthRange } from './filters';
 import { MODE_SETTINGS, type ModeSettings } from './modes';
@@ -47,22 +49,6 @@ export interface JobSink {
   saveThemes?(themes: string[]): Promise<void>;
 }
 
-/** What became of one batch's candidates, for the job's report and the metrics. */
-export interface BatchCounts {
-  /** Candidates judged (those past the target are not). */
-  candidates: number;
-  exactDuplicates: number;
-  nearDuplicates: number;
-  /** Rejected by the heuristic filters (empty, meta-text, refusal, length). */
-  filtered: number;
-  /** Answers that held no usable input at all (refusals, empty or broken output). */
-  unusableAnswers: number;
-  /** Judged off task, not self-contained or unrealistic by the critic. */
-  bad: number;
-}
-
-export const NO_COUNTS: BatchCounts = { candidates: 0, exactDuplicates: 0, nearDuplicates: 0, filtered: 0, unusableAnswers: 0, bad: 0 };
-
 export interface EngineJob {
   jobId: string;
   request: JobRequest;
@@ -100,7 +86,7 @@ export type EngineOutcome = { state: 'DONE' | 'ERROR' | 'CANCELLED' | 'INTERRUPT
 export const FIRST_SEEDS_COUNT = 5;
 
 /** How many themes a job derives: more, and further reaching, as the mode rises. */
-export const THEMES_PER_MODE: Record<JobRequest['exploration_mode'], number> = {
+export const THEMES_PER_MODE: Record<ExplorationMode, number> = {
   CONSERVATIVE: 4,
   BALANCED: 8,
   CREATIVE: 12,
@@ -142,6 +128,12 @@ class GenerationRun {
   private readonly maxParallel: number;
   private readonly criticSystem: string;
   private fatal: string | null = null;
+  /**
+   * Why the job gave up (too many barren batches or failed calls), set once:
+   * an answer that arrives afterwards (already on the wire when the calls were
+   * aborted) resets a streak but never takes the decision back.
+   */
+  private gaveUpReason: string | null = null;
   private cancelled = false;
   private interrupted = false;
   /** Aborts this run's own calls: on cancel, and when the run ends early. */
@@ -209,31 +201,31 @@ class GenerationRun {
 
   /** The job is ending: answers still arriving are not used. */
   private get ending(): boolean {
-    return this.cancelled || this.fatal !== null || this.gaveUp() !== null;
+    return this.cancelled || this.fatal !== null || this.gaveUpReason !== null;
   }
 
-  private gaveUp(): string | null {
+  /** Gives up once a streak reaches its bound; called after each change of a streak. */
+  private checkStreaks(): void {
+    if (this.gaveUpReason !== null) return;
     if (this.barrenStreak >= this.options.maxBarrenBatches) {
-      return `Stopped: ${this.barrenStreak} batches in a row produced no new inputs (the model keeps repeating earlier ones). Try a more adventurous exploration mode or more varied seeds.`;
+      this.gaveUpReason = `Stopped: ${this.barrenStreak} batches in a row produced no new inputs (the model keeps repeating earlier ones). Try a more adventurous exploration mode or more varied seeds.`;
+    } else if (this.failureStreak >= this.options.maxFailedCalls) {
+      this.gaveUpReason = `Stopped: ${this.failureStreak} LLM calls in a row failed; the last one: ${this.lastFailure}.`;
     }
-    if (this.failureStreak >= this.options.maxFailedCalls) {
-      return `Stopped: ${this.failureStreak} LLM calls in a row failed; the last one: ${this.lastFailure}.`;
-    }
-    return null;
   }
 
   private outcome(): EngineOutcome {
     const kept = `${this.accepted.length} of ${this.target} inputs`;
-    if (this.cancelled) return { state: 'CANCELLED', message: `Cancelled; kept ${kept}.` };
+    if (this.cancelled) return { state: 'CANCELLED', message: cancelledMessage(this.accepted.length, this.target) };
     if (this.interrupted && this.accepted.length < this.target) {
-      return { state: 'INTERRUPTED', message: `Interrupted: the worker is shutting down with ${kept} stored; another worker resumes the job.` };
+      return { state: 'INTERRUPTED', message: handedBackMessage(this.accepted.length, this.target) };
     }
     // All N are in: answers that came late (cut by the target, or failed) cannot make the job fail.
     if (this.accepted.length >= this.target) return this.done();
     if (this.fatal !== null) return { state: 'ERROR', message: `${this.fatal} Kept ${kept}.` };
-    const gaveUp = this.gaveUp();
-    if (gaveUp !== null) return { state: 'ERROR', message: `${gaveUp} Kept ${kept}.` };
-    return this.done();
+    if (this.gaveUpReason !== null) return { state: 'ERROR', message: `${this.gaveUpReason} Kept ${kept}.` };
+    // Never DONE short of N: a run that stops without a reason is a bug, and says so.
+    return { state: 'ERROR', message: `Stopped without a reason with ${kept} (an internal error); the job can be submitted again.` };
   }
 
   private done(): EngineOutcome {
@@ -279,6 +271,7 @@ class GenerationRun {
       }
       if (seeds.length === 0) {
         this.barrenStreak++;
+        this.checkStreaks();
         // recordBatch, not message: the call's usage must be counted too
         await this.record([], result.usage, 'First example inputs: the answer held nothing new; asking again.');
         continue;
@@ -399,6 +392,7 @@ class GenerationRun {
     this.totalBad += counts.bad;
     this.totalFiltered += counts.filtered;
     this.barrenStreak = fresh.length === 0 ? this.barrenStreak + 1 : 0;
+    this.checkStreaks();
     if (theme !== undefined) {
       const use = this.themeUse.get(theme) ?? { batches: 0, accepted: 0 };
       this.themeUse.set(theme, { batches: use.batches + 1, accepted: use.accepted + fresh.length });
@@ -525,6 +519,7 @@ class GenerationRun {
   private async failed(message: string, reason: string, usage: TokenUsage | null, counts?: BatchCounts): Promise<void> {
     this.failureStreak++;
     this.lastFailure = reason;
+    this.checkStreaks();
     await this.record([], usage, message, counts);
     if (!this.stopped) await this.backoff();
   }

@@ -1,4 +1,4 @@
-import type { ExplorationMode } from '../llm/provider';
+import type { ExplorationMode } from '../model/job';
 import { countWords } from './normalize';
 
 /**

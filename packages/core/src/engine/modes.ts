@@ -1,4 +1,4 @@
-import type { ExplorationMode } from '../llm/provider';
+import type { ExplorationMode } from '../model/job';
 
 /**
  * What each exploration mode means to the engine. Tighter and closer for

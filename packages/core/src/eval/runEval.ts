@@ -1,10 +1,12 @@
-import type { JobRequest } from '../api';
-import { measureDiversity, type Diversity } from '../engine/diversity';
-import { NO_COUNTS, runGeneration, type BatchCounts, type EngineOptions, type EngineOutcome, type JobSink } from '../engine/engine';
+import type { JobRequest } from '../contract';
+import { measureDiversity } from '../engine/diversity';
+import { runGeneration, type EngineOptions, type EngineOutcome, type JobSink } from '../engine/engine';
+import { NO_COUNTS, type BatchCounts } from '../model/job';
 import { tokenize } from '../engine/normalize';
 import { seededRandom, seedFromString } from '../engine/random';
 import { rougeLF1 } from '../engine/similarity';
-import { EXPLORATION_MODES, type ExplorationMode, type LlmProvider, type TokenUsage } from '../llm/provider';
+import type { LlmProvider } from '../llm/provider';
+import { EXPLORATION_MODES, type Diversity, type ExplorationMode, type TokenUsage } from '../model/job';
 import type { EvalApplication } from './applications';
 
 /**

@@ -5,10 +5,10 @@
  * its own business.
  */
 
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-}
+import type { ExplorationMode, TokenUsage } from '../model/job';
+
+// Re-exported for the providers' convenience; the model owns them.
+export type { ExplorationMode, TokenUsage };
 
 export interface GenerateBatchRequest {
   /** System prompt: the fixed part of the instructions for this job. */
@@ -75,6 +75,3 @@ export interface LlmProvider {
   readonly isLlm: boolean;
   generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult>;
 }
-
-export type ExplorationMode = 'CONSERVATIVE' | 'BALANCED' | 'CREATIVE' | 'ADVENTUROUS';
-export const EXPLORATION_MODES = ['CONSERVATIVE', 'BALANCED', 'CREATIVE', 'ADVENTUROUS'] as const;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../queue';
+import type { RedisClient } from '../redis/connection';
 import { isThrottleError } from './errors';
 import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
 

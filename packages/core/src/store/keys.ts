@@ -1,26 +1,38 @@
+import type { TerminalState } from '../model/job';
+
 /**
  * Redis key layout (docs/redis.md explains it). Every key of one job carries
  * the hash tag {jobId}, so they live in one Redis Cluster slot and one Lua
- * script may touch them all.
+ * script may touch them all; a tenant's keys share the tag {tenant}.
  */
 export function jobKeys(prefix: string, jobId: string) {
   const base = `${prefix}:job:{${jobId}}`;
   return {
-    /** Hash: tenant, request, terminal state, cancel flag, usage counters. */
+    /** Hash: tenant, request, target, terminal state, cancel flag, owner, usage and counts. */
     meta: `${base}:meta`,
-    /** Stream: accepted inputs, entry ids 0-1, 0-2, ... so a stale writer cannot append twice. */
+    /** Stream: accepted inputs, entry ids 0-1, 0-2, ... (the id is the input's position). */
     data: `${base}:data`,
-    /** Stream: progress messages, then one `end` entry holding the terminal state. */
+    /** Stream: progress messages, ids 0-1, 0-2, ... (trimmed at the start), then one `end` entry. */
     messages: `${base}:messages`,
   };
 }
 
 export type JobKeys = ReturnType<typeof jobKeys>;
 
-/** Sorted set of one tenant's job ids, scored by creation time. */
-export function tenantJobsKey(prefix: string, tenant: string): string {
-  return `${prefix}:tenant:{${tenant}}:jobs`;
+/** The tenant's job indexes: sorted sets of job ids scored by creation time (ms). */
+export function tenantKeys(prefix: string, tenant: string) {
+  const base = `${prefix}:tenant:{${tenant}}`;
+  return {
+    /** Every job of the tenant. */
+    all: `${base}:jobs`,
+    /** Jobs that have not ended (queued or running). */
+    open: `${base}:open`,
+    /** Jobs that ended in `state`. */
+    ended: (state: TerminalState) => `${base}:ended:${state}`,
+  };
 }
+
+export type TenantKeys = ReturnType<typeof tenantKeys>;
 
 /** String: the job an Idempotency-Key of a tenant created (the key itself is stored hashed). */
 export function idempotencyKey(prefix: string, tenant: string, keyHash: string): string {

@@ -1,22 +1,10 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { JobState } from './api';
-import type { RedisTarget } from './config';
+import type { RedisTarget } from '../config';
 
 /**
- * The BullMQ queue shared by the API (which adds jobs) and the workers
- * (which take them). A BullMQ job carries only our job id; the request and
- * everything the job produces live in the job store.
+ * Connections to Redis: one server or a Redis Cluster, with the options of
+ * the process that holds them (the API fails fast, workers wait).
  */
-
-export interface GenerationJobData {
-  jobId: string;
-}
-
-/** `{...}` makes all of one queue's keys share a Redis Cluster slot, as BullMQ requires there. */
-export function queuePrefix(keyPrefix: string): string {
-  return `{${keyPrefix}-queue}`;
-}
 
 /**
  * The API's Redis client fails fast: no offline queue, one try per command,
@@ -103,42 +91,4 @@ export function duplicateConnection<C extends RedisClient>(client: C, overrides:
     }) as C;
   }
   return (client as Redis).duplicate(overrides) as C;
-}
-
-export function createQueue(name: string, keyPrefix: string, connection: ConnectionOptions): Queue<GenerationJobData> {
-  return new Queue<GenerationJobData>(name, { connection, prefix: queuePrefix(keyPrefix) });
-}
-
-export function jobOptions(jobId: string, retentionHours: number): JobsOptions {
-  const age = Math.round(retentionHours * 3600);
-  return {
-    jobId,
-    // A job that throws (Redis lost mid-write, a worker bug) is retried; the
-    // engine resumes from what is stored, so a retry never redoes accepted work.
-    attempts: 5,
-    backoff: { type: 'exponential', delay: 2_000 },
-    removeOnComplete: { age },
-    removeOnFail: { age },
-  };
-}
-
-/** Our state for a BullMQ job state, when the job store has not recorded an end. */
-export function stateFromQueue(queueState: string): JobState | 'UNKNOWN' {
-  switch (queueState) {
-    case 'waiting':
-    case 'wait':
-    case 'delayed':
-    case 'prioritized':
-    case 'waiting-children':
-    case 'paused':
-      return 'QUEUED';
-    case 'active':
-      return 'RUNNING';
-    case 'completed':
-      return 'DONE';
-    case 'failed':
-      return 'ERROR';
-    default:
-      return 'UNKNOWN';
-  }
 }

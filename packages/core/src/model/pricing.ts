@@ -1,4 +1,4 @@
-import type { TokenUsage } from './provider';
+import type { TokenUsage } from './job';
 
 /**
  * Estimated cost of a job's tokens. Prices are USD per million tokens; the

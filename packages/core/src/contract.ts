@@ -1,11 +1,7 @@
 import { z } from 'zod';
-import { EXPLORATION_MODES } from './llm/provider';
+import { EXPLORATION_MODES, JOB_STATES } from './model/job';
 
 /** The public contract: request and response shapes of the "data generate" API. */
-
-export const JOB_STATES = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'] as const;
-export type JobState = (typeof JOB_STATES)[number];
-export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['DONE', 'ERROR', 'CANCELLED']);
 
 /** Caps on one request, so a single body cannot exhaust a worker's memory. */
 export const LIMITS = {
@@ -35,15 +31,33 @@ export function startJobSchema(maxInputs: number) {
         .enum(EXPLORATION_MODES)
         .default('BALANCED')
         .describe('How far the new inputs may stray from the examples, from CONSERVATIVE to ADVENTUROUS.'),
-      run_parallel_batches: z.boolean().optional().describe('Accepted for compatibility; batches of a job always run in parallel.'),
+      run_parallel_batches: z
+        .boolean()
+        .optional()
+        .describe('true or absent: up to JOB_MAX_PARALLEL_BATCHES batches of the job in flight at once; false: one batch at a time (generation, critique, then the next).'),
     })
     .describe('A data generation job.');
 }
 
 export type JobRequest = z.output<ReturnType<typeof startJobSchema>>;
 
+/** Jobs a list answers when the query does not say; and the most it answers. */
+export const LIST_PAGE = { default: 100, max: 1000 } as const;
+
 export const listQuerySchema = z.object({
   state: z.enum(JOB_STATES).optional().describe('Only jobs in this state.'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(LIST_PAGE.max)
+    .default(LIST_PAGE.default)
+    .describe(`Jobs on one page (default ${LIST_PAGE.default}, at most ${LIST_PAGE.max}): the newest first across pages, the newest last within one.`),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('Where the previous page stopped: the `cursor` of its `Link: <...>; rel="next"` header, which is absent on the last page.'),
 });
 
 /** The answer of every job route: one schema, from which both the TS type and the OpenAPI document come. */

@@ -1,0 +1,57 @@
+import type { TerminalState } from '../model/job';
+
+/**
+ * The failures of the job service, as types the caller acts on (the API
+ * maps each to its HTTP status); never matched by message text.
+ */
+
+/** No such job for this tenant (another tenant's job is not found either). */
+export class JobNotFoundError extends Error {
+  override readonly name = 'JobNotFoundError';
+  constructor(readonly jobId: string) {
+    super(`Job ${jobId} not found`);
+  }
+}
+
+/** The job has already ended: nothing to cancel. */
+export class JobEndedError extends Error {
+  override readonly name = 'JobEndedError';
+  constructor(
+    readonly jobId: string,
+    readonly state: TerminalState,
+  ) {
+    super(`Job ${jobId} has already ended (${state}); nothing to cancel.`);
+  }
+}
+
+/** An Idempotency-Key reused with another request. */
+export class IdempotencyConflictError extends Error {
+  override readonly name = 'IdempotencyConflictError';
+  constructor() {
+    super('This Idempotency-Key was already used with a different request; use a new key for a new job.');
+  }
+}
+
+/** The request that first used this Idempotency-Key is still creating its job. */
+export class IdempotencyPendingError extends Error {
+  override readonly name = 'IdempotencyPendingError';
+  constructor() {
+    super('A request with this Idempotency-Key is still being processed; retry shortly.');
+  }
+}
+
+/** A list cursor that this service did not hand out. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor() {
+    super('cursor is not one this service handed out (take it from the Link header of the previous page)');
+  }
+}
+
+/** A run asked to end DONE short of its target: a bug of ours, refused by the store. */
+export class IncompleteJobError extends Error {
+  override readonly name = 'IncompleteJobError';
+  constructor(jobId: string, stored: number, target: number) {
+    super(`job ${jobId} was to end DONE with ${stored} of ${target} inputs stored; refused`);
+  }
+}

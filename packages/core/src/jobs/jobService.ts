@@ -1,0 +1,387 @@
+import { randomUUID } from 'node:crypto';
+import type { DataGenerationStatus, JobRequest } from '../contract';
+import { isTerminal, type JobReport, type JobState, type TerminalState } from '../model/job';
+import type { Price } from '../model/pricing';
+import { jobOptions, type GenerationQueue } from '../queue/queue';
+import type { JobFollower } from '../store/followJob';
+import { sha256 } from '../store/idempotency';
+import type { JobStore } from '../store/jobStore';
+import type { IndexEntry, TenantIndex } from '../store/pageTenantJobs';
+import type { JobRead, ReadSelection } from '../store/readJob';
+import type { JobRecord } from '../store/records';
+import { JobOwnershipLostError } from '../store/status';
+import { IdempotencyConflictError, IdempotencyPendingError, IncompleteJobError, InvalidCursorError, JobEndedError, JobNotFoundError } from './errors';
+import { cancelledMessage, QUEUED_MESSAGE } from '../model/messages';
+import { reportOf } from './report';
+import { JobRun } from './run';
+import { queueView, resolveState, settlement } from './state';
+import { buildStatus } from './status';
+
+/**
+ * The job lifecycle, in one place: submit, status, list, cancel and follow
+ * for the API; claim, finish and fail for the worker. Both processes call
+ * it, and only it writes a job's state (through the store's finish, once)
+ * and reads it (through `current`, with the one rule of jobs/state.ts).
+ */
+
+export interface JobServiceOptions {
+  retentionHours: number;
+  /** The configured model's price, for the cost estimate (null: unknown). */
+  price: Price | null;
+  /** Told of each job this process ended, with its state (metrics). */
+  onEnded?: (state: TerminalState) => void;
+}
+
+/** A page of a tenant's jobs: newest last; `next` continues with older ones. */
+export interface JobPage {
+  jobs: DataGenerationStatus[];
+  next: string | null;
+}
+
+export interface ListQuery {
+  state?: JobState;
+  limit: number;
+  cursor?: string;
+}
+
+/** What a follower of a job receives, in order: what each read brought, then the end. */
+export type FollowEvent = { kind: 'items'; texts: string[] } | { kind: 'messages'; texts: string[] } | { kind: 'end'; state: TerminalState };
+
+/** An open follow of a job: its state when it opened, its events, and a way to stop early. */
+export interface JobFollow {
+  state: JobState;
+  events: AsyncGenerator<FollowEvent, void, undefined>;
+  /** Stops the follow (the client went away); the events end. */
+  close(): void;
+}
+
+/** How a worker's claim of a job turned out. */
+export type RunStart = { kind: 'run'; run: JobRun } | { kind: 'over'; state: TerminalState | null };
+
+/** How long one blocking read of a follow waits before it checks the job's state again. */
+const FOLLOW_BLOCK_MS = 5_000;
+/** Entries one read of a follow takes from each stream: what a reader that stops reading may hold. */
+export const FOLLOW_READ_COUNT = 64;
+
+export class JobService {
+  private readonly followers = new Set<JobFollower>();
+
+  constructor(
+    readonly store: JobStore,
+    readonly queue: GenerationQueue,
+    readonly options: JobServiceOptions,
+  ) {}
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * The job as it stands, read through the one rule: the store's record,
+   * read in one step with the parts `select` asks for, and BullMQ's view of
+   * it when the store has no end. Null when the job does not exist.
+   */
+  async current(jobId: string, select: ReadSelection = {}): Promise<{ read: JobRead; state: JobState } | null> {
+    let confirmed = false;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const read = await this.store.read(jobId, select);
+      if (read === null) return null;
+      if (read.job.state !== null) return { read, state: read.job.state };
+      const bullmqState = await this.queue.getJobState(jobId);
+      const resolved = resolveState(read.job, queueView(bullmqState), confirmed);
+      if (resolved === 'read-again') {
+        confirmed = true; // the end may have been written between the two reads: read the store again
+        continue;
+      }
+      if ('state' in resolved) return { read, state: resolved.state };
+      await this.settle(jobId, bullmqState, read.job.cancelRequested);
+    }
+    throw new Error(`job ${jobId}: its state could not be settled`);
+  }
+
+  /** One job of a tenant's, with all its data and messages. */
+  async status(tenant: string, jobId: string): Promise<DataGenerationStatus> {
+    const { read, state } = await this.owned(tenant, jobId, { items: { from: 0 }, messages: { after: 0 } });
+    return buildStatus(read.job, state, { messages: read.messages.map((m) => m.text), data: read.items }, this.options.price);
+  }
+
+  /**
+   * One job of a tenant's, with the parts `select` asks for: for a reader
+   * that keeps what it read before (the API's status cache) and asks only
+   * for the new inputs and messages. The status's arrays are left empty.
+   */
+  async read(tenant: string, jobId: string, select: ReadSelection): Promise<{ status: DataGenerationStatus; read: JobRead }> {
+    const { read, state } = await this.owned(tenant, jobId, select);
+    return { status: buildStatus(read.job, state, { messages: [], data: null }, this.options.price), read };
+  }
+
+  /**
+   * A page of a tenant's jobs, newest first across pages and newest last
+   * within one; without their data, and with their last message only. Reads
+   * just the page: an index per state (jobs/README in docs/architecture.md).
+   */
+  async list(tenant: string, query: ListQuery): Promise<JobPage> {
+    const index: TenantIndex = query.state === undefined ? 'all' : isTerminal(query.state) ? query.state : 'open';
+    const page = await this.store.page(tenant, index, query.limit, decodeCursor(query.cursor));
+    const found = await Promise.all(page.entries.map((entry) => this.current(entry.jobId, { messages: { last: 1 } })));
+    const jobs: DataGenerationStatus[] = [];
+    for (const view of found) {
+      if (view === null || view.read.job.tenant !== tenant) continue;
+      const { read, state } = view;
+      // An ended job still in the open index: its finish's second step was lost (or is on its way). Put it right.
+      if (index === 'open' && isTerminal(state)) await this.store.indexEnd(tenant, read.job.jobId, state, read.job.createdAt).catch(() => undefined);
+      if (query.state !== undefined && state !== query.state) continue;
+      jobs.push(buildStatus(read.job, state, { messages: read.messages.map((m) => m.text), data: null }, this.options.price));
+    }
+    const last = page.entries[page.entries.length - 1];
+    return { jobs: jobs.reverse(), next: page.more && last !== undefined ? encodeCursor(last) : null };
+  }
+
+  // --------------------------------------------------------------- submit
+
+  /** Validated request in, queued job out; a repeated Idempotency-Key answers the job it created. */
+  async submit(tenant: string, request: JobRequest, idempotencyKey?: string): Promise<{ status: DataGenerationStatus; replayed: boolean }> {
+    const jobId = randomUUID().replaceAll('-', '');
+    if (idempotencyKey !== undefined) {
+      const requestHash = sha256(JSON.stringify(request));
+      const earlier = await this.store.claimIdempotencyKey(tenant, idempotencyKey, { jobId, requestHash });
+      if (earlier !== null) {
+        if (earlier.requestHash !== requestHash) throw new IdempotencyConflictError();
+        return { status: await this.earlierJob(tenant, earlier.jobId), replayed: true };
+      }
+    }
+    const createdAt = Date.now();
+    try {
+      // Record, index, then queue: a job is never queued without its record, and
+      // one that is listed before it is queued reads QUEUED (jobs/state.ts).
+      await this.store.create({ jobId, tenant, request, createdAt, message: QUEUED_MESSAGE });
+      await this.store.index(tenant, jobId, createdAt);
+      await this.queue.add('generate', { jobId }, jobOptions(jobId, this.options.retentionHours));
+    } catch (error) {
+      await this.store.discard(jobId, tenant).catch(() => undefined);
+      if (idempotencyKey !== undefined) await this.store.releaseIdempotencyKey(tenant, idempotencyKey).catch(() => undefined);
+      throw error;
+    }
+    // Answered from what was just stored: QUEUED as of this request, even if a worker has taken it since.
+    const job = {
+      jobId,
+      tenant,
+      target: request.num_inputs_to_generate,
+      createdAt,
+      state: null,
+      finishedAt: null,
+      cancelRequested: false,
+      usage: { inputTokens: 0, outputTokens: 0, calls: 0 },
+      counts: { candidates: 0, exactDuplicates: 0, nearDuplicates: 0, filtered: 0, unusableAnswers: 0, bad: 0 },
+      report: null,
+      itemCount: 0,
+    };
+    return { status: buildStatus(job, 'QUEUED', { messages: [QUEUED_MESSAGE], data: [] }, this.options.price), replayed: false };
+  }
+
+  /** The job an earlier request with the same Idempotency-Key created; it may still be being created. */
+  private async earlierJob(tenant: string, jobId: string): Promise<DataGenerationStatus> {
+    for (let wait = 0; wait < 20; wait++) {
+      try {
+        return await this.status(tenant, jobId);
+      } catch (error) {
+        if (!(error instanceof JobNotFoundError)) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new IdempotencyPendingError();
+  }
+
+  // --------------------------------------------------------------- cancel
+
+  /**
+   * Cancels a queued or running job. A queued job is taken out of the queue
+   * and ended here ('cancelled'); a running one is stopped by its worker,
+   * which the flag and a pub/sub message reach ('cancelling'). Throws
+   * JobEndedError when the job has already ended, by the same rule as reads.
+   */
+  async cancel(tenant: string, jobId: string): Promise<'cancelled' | 'cancelling'> {
+    const { state } = await this.owned(tenant, jobId, {});
+    if (isTerminal(state)) throw new JobEndedError(jobId, state);
+    const flagged = await this.store.requestCancel(jobId);
+    if (flagged.kind === 'ended') throw new JobEndedError(jobId, flagged.state);
+    if (flagged.kind === 'missing') throw new JobNotFoundError(jobId);
+    // Only a job still queued is removed: one a worker holds is locked, and
+    // one that has just ended (its worker saw the flag first) stays as it is.
+    const job = await this.queue.getJob(jobId);
+    const queued = job !== undefined && queueView(await job.getState()) === 'QUEUED';
+    const removed = queued && (await job.remove().then(() => true, () => false));
+    if (!removed && job !== undefined) return 'cancelling';
+    const ended = await this.endCancelled(jobId, null);
+    if (ended !== 'CANCELLED' && ended !== null) throw new JobEndedError(jobId, ended);
+    return 'cancelled';
+  }
+
+  // --------------------------------------------------------------- follow
+
+  /**
+   * Follows a job's inputs ('data') or progress messages ('messages') from
+   * the start, as they are stored, until it ends. The events are pulled: a
+   * reader that stops reading stops the Redis reads too, and holds at most
+   * FOLLOW_READ_COUNT entries. Throws JobNotFoundError before anything is sent.
+   */
+  async follow(tenant: string, jobId: string, what: 'data' | 'messages'): Promise<JobFollow> {
+    const { state } = await this.owned(tenant, jobId, {});
+    const follower = this.store.follower();
+    this.followers.add(follower);
+    let closed = false;
+    const close = () => {
+      closed = true;
+      follower.close();
+      this.followers.delete(follower);
+    };
+    const events = this.followEvents(jobId, what, follower, () => closed);
+    return {
+      state,
+      events: (async function* () {
+        try {
+          yield* events;
+        } finally {
+          close();
+        }
+      })(),
+      close,
+    };
+  }
+
+  private async *followEvents(jobId: string, what: 'data' | 'messages', follower: JobFollower, closed: () => boolean): AsyncGenerator<FollowEvent> {
+    let position = { items: 0, messages: 0 };
+    let end: TerminalState | null = null;
+    const withItems = what === 'data';
+    while (!closed()) {
+      const step = await follower.read(jobId, position, { blockMs: end === null ? FOLLOW_BLOCK_MS : 0, count: FOLLOW_READ_COUNT, withItems });
+      const moved = step.position.items !== position.items || step.position.messages !== position.messages;
+      position = step.position;
+      if (withItems && step.items.length > 0) yield { kind: 'items', texts: step.items };
+      if (!withItems && step.messages.length > 0) yield { kind: 'messages', texts: step.messages };
+      end ??= step.end;
+      if (end !== null) {
+        // The end marker is written after the last input: read on until no more come.
+        if (!withItems || step.items.length < FOLLOW_READ_COUNT) {
+          yield { kind: 'end', state: end };
+          return;
+        }
+        continue;
+      }
+      if (!moved) {
+        // Nothing for a while: a job can end without writing the marker itself
+        // (it failed outside the engine, or its records expired). Settling it writes the marker.
+        const now = await this.current(jobId);
+        if (now === null) {
+          yield { kind: 'end', state: 'ERROR' };
+          return;
+        }
+      }
+    }
+  }
+
+  /** Ends the open follows (the API is shutting down); their clients reconnect elsewhere. */
+  closeFollows(): void {
+    for (const follower of this.followers) follower.close();
+    this.followers.clear();
+  }
+
+  // ---------------------------------------------------------- worker side
+
+  /**
+   * A worker takes a job (`owner`: its BullMQ lock token). Answers the run,
+   * or that there is nothing to run: the job has ended (or is gone), or its
+   * cancel came before it started, and it is ended here.
+   */
+  async startRun(jobId: string, owner: string): Promise<RunStart> {
+    const claim = await this.store.claim(jobId, owner);
+    if (claim.kind === 'missing') return { kind: 'over', state: null };
+    if (claim.kind === 'ended') return { kind: 'over', state: claim.state };
+    if (claim.cancelRequested) return { kind: 'over', state: await this.endCancelled(jobId, owner) };
+    const record = await this.store.readRecord(jobId);
+    if (record === null) return { kind: 'over', state: null };
+    const items = await this.store.readItems(jobId);
+    return { kind: 'run', run: new JobRun(this, this.store, record, items, owner) };
+  }
+
+  /**
+   * Ends a job, once, whoever asks (a run, the API, a settlement): the one
+   * path to the store's finish. A job whose cancel was accepted ends
+   * CANCELLED whatever was asked. Answers the state the job ended in (now
+   * or before), or null when it is gone. Throws JobOwnershipLostError when
+   * another run owns the job, IncompleteJobError for DONE short of N.
+   */
+  async end(
+    job: Pick<JobRecord, 'jobId' | 'target'>,
+    owner: string | null,
+    end: { state: TerminalState; message: string; report: JobReport | null },
+    storedItems?: readonly string[],
+  ): Promise<TerminalState | null> {
+    const outcome = await this.store.finish(job.jobId, { ...end, owner });
+    switch (outcome.kind) {
+      case 'finished':
+        this.options.onEnded?.(outcome.state);
+        // The tenant's indexes are in another slot: a second step (a lost one is put right by the lists).
+        await this.store.indexEnd(outcome.tenant, job.jobId, outcome.state, outcome.createdAt).catch(() => undefined);
+        return outcome.state;
+      case 'already_ended':
+        return outcome.state;
+      case 'missing':
+        return null;
+      case 'not_owner':
+        throw new JobOwnershipLostError(`job ${job.jobId} was claimed by another run`, 'conflict');
+      case 'incomplete':
+        throw new IncompleteJobError(job.jobId, outcome.stored, job.target);
+      case 'cancel_requested':
+        return this.endCancelled(job.jobId, owner, storedItems);
+    }
+  }
+
+  /** Ends a job CANCELLED, saying what it kept, with the report of what it kept. */
+  async endCancelled(jobId: string, owner: string | null, storedItems?: readonly string[]): Promise<TerminalState | null> {
+    const record = await this.store.read(jobId);
+    if (record === null) return null;
+    if (record.job.state !== null) return record.job.state;
+    const items = storedItems ?? (record.job.itemCount > 0 ? await this.store.readItems(jobId) : []);
+    return this.end(record.job, owner, {
+      state: 'CANCELLED',
+      message: cancelledMessage(items.length, record.job.target),
+      report: reportOf(items),
+    });
+  }
+
+  /** A job BullMQ failed for good (its attempts used up, or too many dead workers): it ends ERROR, keeping its data. */
+  async failOutsideEngine(jobId: string, message: string): Promise<TerminalState | null> {
+    const record = await this.store.read(jobId);
+    if (record === null || record.job.state !== null) return record?.job.state ?? null;
+    const items = record.job.itemCount > 0 ? await this.store.readItems(jobId) : [];
+    return this.end(record.job, null, { state: 'ERROR', message, report: reportOf(items) });
+  }
+
+  // -------------------------------------------------------------- helpers
+
+  /** The job, if it is this tenant's: another tenant's job is not found, as if it did not exist. */
+  private async owned(tenant: string, jobId: string, select: ReadSelection): Promise<{ read: JobRead; state: JobState }> {
+    const found = await this.current(jobId, select);
+    if (found === null || found.read.job.tenant !== tenant) throw new JobNotFoundError(jobId);
+    return found;
+  }
+
+  /** Writes the end of a job BullMQ no longer holds and the store has no end for (jobs/state.ts). */
+  private async settle(jobId: string, bullmqState: string, cancelRequested: boolean): Promise<void> {
+    const job = bullmqState === 'failed' ? await this.queue.getJob(jobId) : undefined;
+    const end = settlement(bullmqState, job?.failedReason, cancelRequested);
+    if (end.state === 'CANCELLED') await this.endCancelled(jobId, null);
+    else await this.failOutsideEngine(jobId, end.message);
+  }
+}
+
+/** A list cursor: where the previous page stopped, opaque to clients. */
+function encodeCursor(entry: IndexEntry): string {
+  return Buffer.from(`${entry.createdAt}:${entry.jobId}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): IndexEntry | null {
+  if (cursor === undefined || cursor === '') return null;
+  const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (match === null) throw new InvalidCursorError();
+  return { createdAt: Number(match[1]), jobId: match[2]! };
+}

@@ -1,0 +1,18 @@
+/** The words a job's lifecycle says, written once here for the API and the worker alike. */
+
+export const QUEUED_MESSAGE = 'Queued: waiting for a worker.';
+
+/** A cancelled job's last message, saying what it kept. */
+export function cancelledMessage(kept: number, target: number): string {
+  if (kept === 0) return 'Cancelled before any input was generated.';
+  return `Cancelled; kept ${kept} of ${target} input${target === 1 ? '' : 's'}.`;
+}
+
+export function failedMessage(attempts: number, reason: string): string {
+  const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  return `Stopped by an internal error after ${tries}: ${reason}. The inputs generated so far are kept.`;
+}
+
+export function handedBackMessage(stored: number, target: number): string {
+  return `Interrupted: the worker is shutting down with ${stored} of ${target} inputs stored; another worker resumes the job.`;
+}

@@ -1,0 +1,45 @@
+import type { BatchCounts, JobUsage } from '../model/job';
+import { runScript } from '../redis/scripts';
+import { jobKeys } from './keys';
+import { countsAsFields, oneLine, usageAsFields } from './records';
+import { MAX_MESSAGES, ownershipError, ScriptStatus, storeScript, type StoreContext } from './status';
+
+const script = storeScript('appendBatch');
+
+export interface BatchWrite {
+  accepted: string[];
+  usage: JobUsage;
+  counts?: BatchCounts;
+  message: string;
+}
+
+/**
+ * Appends one batch of a run after the `at` inputs the run knows are stored,
+ * with its usage, counts and message, and answers the number stored and the
+ * cancel flag. Throws JobOwnershipLostError when the job has ended, another
+ * run owns it, or the stream is not where this run left it.
+ */
+export async function appendBatch(
+  ctx: StoreContext,
+  jobId: string,
+  owner: string,
+  at: number,
+  batch: BatchWrite,
+): Promise<{ length: number; cancelRequested: boolean }> {
+  const k = jobKeys(ctx.prefix, jobId);
+  const args = {
+    owner,
+    at,
+    incr: { ...usageAsFields(batch.usage), ...countsAsFields(batch.counts) },
+    message: oneLine(batch.message),
+    max_messages: MAX_MESSAGES,
+    ttl: ctx.retentionMs,
+  };
+  const [status, length, cancel] = (await runScript(ctx.redis, script, [k.meta, k.data, k.messages], [JSON.stringify(args), ...batch.accepted])) as [
+    number,
+    number,
+    number,
+  ];
+  if (status !== ScriptStatus.OK) throw ownershipError(jobId, status);
+  return { length, cancelRequested: cancel === 1 };
+}

@@ -1,0 +1,67 @@
+import type { TerminalState } from '../model/job';
+import { duplicateConnection, type RedisClient } from '../redis/connection';
+import { jobKeys } from './keys';
+import type { StoreContext } from './status';
+
+/** Where a follower stands in a job: inputs read so far, and the number of the last message entry read. */
+export interface FollowPosition {
+  items: number;
+  messages: number;
+}
+
+/** What one read of a follower brought: new inputs, new messages, and the end if it was reached. */
+export interface FollowStep {
+  items: string[];
+  messages: string[];
+  /** The job's end, once its messages stream records it (after its last input). */
+  end: TerminalState | null;
+  position: FollowPosition;
+}
+
+type Entries = Array<[string, string[]]>;
+
+/**
+ * Reads a job's inputs and messages as they are appended, with blocking
+ * reads (XREAD BLOCK) on a connection of its own: a blocking read holds its
+ * connection (on a cluster, a cluster client of its own: a job's two
+ * streams share a slot). Each read takes at most `count` entries of each
+ * stream, so a reader that stops asking holds no more than that.
+ */
+export class JobFollower {
+  private readonly reader: RedisClient;
+
+  constructor(private readonly ctx: StoreContext) {
+    this.reader = duplicateConnection(ctx.redis, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+    this.reader.on('error', () => undefined); // a follower that loses Redis ends; its caller decides
+  }
+
+  /**
+   * The entries after `from`, waiting up to `blockMs` for some (0: do not
+   * wait). `withItems: false` reads only the messages stream.
+   */
+  async read(jobId: string, from: FollowPosition, options: { blockMs: number; count: number; withItems: boolean }): Promise<FollowStep> {
+    const k = jobKeys(this.ctx.prefix, jobId);
+    const streams = options.withItems ? [k.data, k.messages, `0-${from.items}`, `0-${from.messages}`] : [k.messages, `0-${from.messages}`];
+    const block = options.blockMs > 0 ? ['BLOCK', options.blockMs] : [];
+    const result = (await this.reader.xread('COUNT', options.count, ...(block as ['BLOCK', number]), 'STREAMS', ...streams)) as Array<[string, Entries]> | null;
+    const step: FollowStep = { items: [], messages: [], end: null, position: { ...from } };
+    for (const [key, entries] of result ?? []) {
+      for (const [id, fields] of entries) {
+        const number = Number(id.slice(id.indexOf('-') + 1));
+        if (key === k.data) {
+          step.items.push(fields[1] ?? '');
+          step.position.items = number;
+        } else {
+          step.position.messages = number;
+          if (fields[0] === 'end') step.end = fields[1] as TerminalState;
+          else if (step.end === null) step.messages.push(fields[1] ?? '');
+        }
+      }
+    }
+    return step;
+  }
+
+  close(): void {
+    this.reader.disconnect();
+  }
+}

@@ -1,0 +1,44 @@
+--[[
+  Records one batch of a run in one step: its accepted inputs, appended at
+  the position the writer expects (input n has the id 0-n); its usage and
+  counts; its progress message. Answers the cancel flag, so a worker that
+  missed the cancel's pub/sub message still learns it.
+
+  KEYS[1] meta hash
+  KEYS[2] data stream
+  KEYS[3] messages stream
+  ARGV[1] JSON {
+            owner:        the run's owner token (claimJob.lua)
+            at:           inputs the writer knows are stored: the batch goes after them
+            incr:         {<meta field>: n, ...}  usage and counts to add
+            message:      progress message ('' for none)
+            max_messages: messages kept (MAXLEN ~)
+            ttl:          retention in ms
+          }
+  ARGV[2..] the accepted inputs, in order
+  Returns: {status, length, cancel requested (0 | 1)}
+    status OK 1: appended; length is the new number of inputs
+    ENDED 2, MISSING 3: the job is over or gone
+    NOT_OWNER 4: another run has claimed the job since
+    OUT_OF_PLACE 5: the stream does not hold `at` inputs (a write of this run was lost or refused)
+]]
+local a = cjson.decode(ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then return {3, 0, 0} end
+if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return {2, 0, 0} end
+if redis.call('HGET', KEYS[1], 'owner') ~= a.owner then return {4, 0, 0} end
+local len = redis.call('XLEN', KEYS[2])
+if len ~= a.at then return {5, len, 0} end
+for i = 2, #ARGV do
+  len = len + 1
+  redis.call('XADD', KEYS[2], '0-' .. len, 'v', ARGV[i])
+end
+for field, n in pairs(a.incr) do
+  redis.call('HINCRBY', KEYS[1], field, n)
+end
+if a.message ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', a.max_messages, '0-*', 'm', a.message)
+end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], a.ttl) end
+local cancel = 0
+if redis.call('HGET', KEYS[1], 'cancel_requested') == '1' then cancel = 1 end
+return {1, len, cancel}
