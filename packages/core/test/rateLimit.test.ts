@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { APIUserAbortError as AnthropicAbortError } from '@anthropic-ai/sdk';
 import type { RedisOptions } from 'ioredis';
+import { APIUserAbortError as OpenAIAbortError } from 'openai';
 import {
   AdaptiveConcurrency,
+  AnthropicProvider,
   ConfigError,
+  OpenAICompatibleProvider,
   connect,
   RateLimitedProvider,
   RetryableLlmError,
@@ -19,12 +23,17 @@ import {
   type RedisClient,
   type SharedRateLimiterOptions,
 } from '@datagen/core';
+import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions } from '../src/testing/fakeAnthropic';
+import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../src/testing/fakeOpenAI';
+import { batchRequest, failure, fakeServers } from './helpers/providerCalls';
 
 /**
  * The shared rate limiter against the real Redis, two connections standing
  * for two worker processes; the adaptive concurrency and the provider
- * wrapper with scripted providers. Assertions are on counts and on the Redis
- * clock the limiter reports, never on how long something took.
+ * wrapper with scripted providers, and with the real SDKs over HTTP against
+ * the fake servers (which count every request, SDK retries included).
+ * Assertions are on counts and on the Redis clock the limiter reports, never
+ * on how long something took.
  */
 
 /** A new connection to the test Redis: a single server, or a cluster when REDIS_MODE=cluster. */
@@ -416,6 +425,151 @@ describe('RateLimitedProvider', () => {
     expect(provider.concurrency.waiting).toBe(0);
     expect(provider.name).toBe('n');
   });
+});
+
+const fakeAnthropic = fakeServers<FakeAnthropicOptions, FakeAnthropic>(startFakeAnthropic);
+const fakeOpenAI = fakeServers<FakeOpenAIOptions, FakeOpenAI>(startFakeOpenAI);
+
+/** A real provider (SDK maxRetries 4) against its fake, whose first `failing` requests are answered 500 (all: Infinity). */
+interface OverHttp {
+  provider: LlmProvider;
+  /** HTTP requests the fake server received so far. */
+  requests(): number;
+  abortError: new (...args: never[]) => Error;
+}
+
+const PROVIDERS_OVER_HTTP: Array<[string, (failing: number) => Promise<OverHttp>]> = [
+  [
+    'Anthropic',
+    async (failing) => {
+      const f = await fakeAnthropic({ faults: (i) => (i < failing ? 'server_error' : null), retryAfterMs: 10 });
+      return {
+        provider: new AnthropicProvider({ apiKey: 'test-key', baseURL: f.url, model: 'claude-test', maxRetries: 4, timeoutMs: 5000 }),
+        requests: () => f.stats.calls,
+        abortError: AnthropicAbortError,
+      };
+    },
+  ],
+  [
+    'OpenAI-compatible',
+    async (failing) => {
+      // The fake sends retry-after-ms: 10 with every error, so the SDK retries fast.
+      const f = await fakeOpenAI({
+        respond: (_request, i) => (i < failing ? { type: 'error', status: 500, message: 'The server had an error.', errorType: 'server_error' } : undefined),
+      });
+      return {
+        provider: new OpenAICompatibleProvider({ apiKey: 'test-key', baseURL: f.url, model: 'llama-test', maxRetries: 4, timeoutMs: 5000 }),
+        requests: () => f.requests.length,
+        abortError: OpenAIAbortError,
+      };
+    },
+  ],
+];
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe.each(PROVIDERS_OVER_HTTP)('RateLimitedProvider over HTTP: every attempt counts (%s, real SDK retries)', (_name, start) => {
+  it('holds a server answering 500 to what the bucket allows, SDK retries included (burst + rate x elapsed)', async () => {
+    const { provider: inner, requests, abortError } = await start(Infinity);
+    const requestsPerMinute = 60; // one a second
+    const burst = 3;
+    const provider = new RateLimitedProvider(inner, {
+      limiter: new SharedRateLimiter(connection(), { keyPrefix: newPrefix(), requestsPerMinute, tokensPerMinute: 0, requestBurst: burst }),
+      concurrency: new AdaptiveConcurrency(2),
+    });
+    // Two callers call again and again (each call: up to 5 HTTP requests, the SDK retrying 4 times) until the run ends.
+    const run = new AbortController();
+    const started = Date.now();
+    const timer = setTimeout(() => run.abort(), 3000);
+    const errors: unknown[] = [];
+    let calls = 0;
+    await Promise.all(
+      Array.from({ length: 2 }, async () => {
+        while (!run.signal.aborted) {
+          calls++;
+          await provider.generateBatch(batchRequest(3, { signal: run.signal })).catch((error: unknown) => errors.push(error));
+        }
+      }),
+    );
+    clearTimeout(timer);
+    const elapsedMs = Date.now() - started;
+
+    // The bucket is full at the first request, then refills at the rate: that is all that may reach the server.
+    const allowance = burst + (requestsPerMinute / 60_000) * elapsedMs;
+    expect(requests()).toBeLessThanOrEqual(Math.floor(allowance) + 1);
+    expect(requests()).toBeGreaterThanOrEqual(burst);
+    // Every call failed: its retries spent against the 500s, or cancelled at the end of the run (by the SDK, or while it waited for the limiter).
+    expect(errors).toHaveLength(calls);
+    for (const error of errors) {
+      if (error instanceof RetryableLlmError) expect(error.kind).toBe('server');
+      else if (!(error instanceof abortError)) expect(error).toMatchObject({ name: 'AbortError' });
+    }
+    expect(provider.concurrency.active).toBe(0);
+  });
+
+  it('charges a call the SDK retried once two requests and two token estimates, then settles the answer with its usage', async () => {
+    const { provider: inner, requests } = await start(1);
+    const keyPrefix = newPrefix();
+    const redis = connection();
+    // Refills so slow (1 a minute) that the levels read after the call are the burst minus what it took.
+    const provider = new RateLimitedProvider(inner, {
+      limiter: new SharedRateLimiter(redis, { keyPrefix, requestsPerMinute: 1, tokensPerMinute: 1, requestBurst: 10, tokenBurst: 1_000_000 }),
+      concurrency: new AdaptiveConcurrency(2),
+    });
+    const request = batchRequest(3);
+    const result = await provider.generateBatch(request);
+
+    expect(requests()).toBe(2);
+    const estimate = estimateTokens(request);
+    const used = result.usage.inputTokens + result.usage.outputTokens;
+    const expectedTokens = 1_000_000 - 2 * estimate + (estimate - used);
+    // The correction is not awaited by the call; wait for it to land.
+    await until(async () => Math.floor(Number(await redis.hget(rateLimitKey(keyPrefix), 't'))) === expectedTokens, 'the token correction');
+    expect(Math.floor(Number(await redis.hget(rateLimitKey(keyPrefix), 'r')))).toBe(10 - 2);
+  });
+
+  it("stops waiting for a retry's turn when the signal fires: the retry never goes out", async () => {
+    const { provider: inner, requests, abortError } = await start(Infinity);
+    // One request, then a minute's wait for the next.
+    const provider = new RateLimitedProvider(inner, {
+      limiter: new SharedRateLimiter(connection(), { keyPrefix: newPrefix(), requestsPerMinute: 1, tokensPerMinute: 0, requestBurst: 1 }),
+      concurrency: new AdaptiveConcurrency(2),
+    });
+    const controller = new AbortController();
+    const call = failure(provider.generateBatch(batchRequest(3, { signal: controller.signal })));
+    await until(() => requests() === 1, 'the first attempt');
+    // Past the SDK's own pause before the retry (retry-after-ms: 10): the retry now waits for the bucket.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+
+    // The same error as a cancellation mid-request, and nothing more sent.
+    expect(await call).toBeInstanceOf(abortError);
+    expect(requests()).toBe(1);
+    expect(provider.concurrency.active).toBe(0);
+    expect(provider.concurrency.limit).toBe(2);
+  });
+});
+
+it("counts the OpenAI-compatible provider's re-ask without tools as a second request", async () => {
+  const f = await fakeOpenAI({ refuseTools: true });
+  const keyPrefix = newPrefix();
+  const redis = connection();
+  const provider = new RateLimitedProvider(
+    new OpenAICompatibleProvider({ apiKey: 'test-key', baseURL: f.url, model: 'llama-test', maxRetries: 4, timeoutMs: 5000 }),
+    {
+      limiter: new SharedRateLimiter(redis, { keyPrefix, requestsPerMinute: 1, tokensPerMinute: 0, requestBurst: 10 }),
+      concurrency: new AdaptiveConcurrency(2),
+    },
+  );
+  await provider.generateBatch(batchRequest(3));
+  expect(f.requests).toHaveLength(2);
+  expect(Math.floor(Number(await redis.hget(rateLimitKey(keyPrefix), 'r')))).toBe(10 - 2);
 });
 
 describe('retry-after and configuration', () => {

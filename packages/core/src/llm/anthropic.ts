@@ -1,7 +1,7 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, type Middleware } from '@anthropic-ai/sdk';
 import { SUBMIT_TOOL_DESCRIPTION, SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
 import { describeCause, describeUnknown, FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
-import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
+import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider } from './provider';
 
 /**
  * The Anthropic Messages API as an LlmProvider. The SDK retries rate limits,
@@ -10,7 +10,8 @@ import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSi
  * vocabulary of failure: FatalLlmError (fix the configuration) or
  * RetryableLlmError (try the batch again later), the latter with a `kind`
  * and, for 429 and 529, the `retryAfterMs` the API asked for. Every throttled
- * attempt, retried by the SDK or not, is reported to `request.onThrottled`.
+ * attempt, retried by the SDK or not, is reported to `request.onThrottled`,
+ * and every attempt the SDK retries waits for `request.beforeRetry` first.
  *
  * `request.temperature` is not sent: SDK 1.x speaks API version 2026-10-21,
  * which removed the sampling parameters (any value, even 1.0, is a 400), and
@@ -74,7 +75,7 @@ export class AnthropicProvider implements LlmProvider {
           ],
           tool_choice: { type: 'tool', name: SUBMIT_TOOL_NAME },
         },
-        { signal: request.signal, ...(request.onThrottled !== undefined && { middleware: [throttleObserver(request.onThrottled)] }) },
+        { signal: request.signal, ...(hasAttemptHooks(request) && { middleware: [attemptHooks(request)] }) },
       );
     } catch (error) {
       throw this.translateError(error, request.signal);
@@ -155,14 +156,30 @@ export class AnthropicProvider implements LlmProvider {
   }
 }
 
+function hasAttemptHooks(request: GenerateBatchRequest): boolean {
+  return request.onThrottled !== undefined || request.beforeRetry !== undefined;
+}
+
 /**
- * Per-attempt middleware: tells the caller about every 429 and 529, also the
- * ones the SDK then retries by itself, with the wait the API asked for.
+ * Per-attempt middleware of one call (the SDK runs it once for every HTTP
+ * attempt, its own retries included, outside the per-attempt timeout):
+ * before each attempt after the first, awaits `request.beforeRetry`; after
+ * each, tells `request.onThrottled` about a 429 or 529, also the ones the SDK
+ * then retries by itself, with the wait the API asked for.
+ *
+ * When beforeRetry rejects because the call's signal fired, the SDK sees the
+ * signal aborted and fails the call with APIUserAbortError, as for an abort
+ * mid-request; any other rejection goes the way of a middleware's errors in
+ * the SDK (thrown as it is, not retried, unless it looks like a timeout).
  */
-function throttleObserver(onThrottled: (signal: ThrottleSignal) => void): Middleware {
-  return async (request, next) => {
-    const response = await next(request);
-    if (response.status === 429 || response.status === 529) {
+function attemptHooks(request: GenerateBatchRequest): Middleware {
+  const { onThrottled, beforeRetry, signal } = request;
+  let attempts = 0;
+  return async (apiRequest, next) => {
+    const attempt = ++attempts;
+    if (attempt > 1 && beforeRetry !== undefined) await beforeRetry(attempt, signal);
+    const response = await next(apiRequest);
+    if (onThrottled !== undefined && (response.status === 429 || response.status === 529)) {
       const retryAfterMs = retryAfterMsOf(response.headers);
       try {
         onThrottled({ kind: response.status === 429 ? 'rate_limit' : 'overloaded', ...(retryAfterMs !== undefined && { retryAfterMs }) });

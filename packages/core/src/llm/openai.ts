@@ -3,7 +3,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import { SUBMIT_TOOL_DESCRIPTION, SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
 import { maxTokensFor } from './anthropic';
 import { describeCause, describeUnknown, FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
-import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
+import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider } from './provider';
 
 /**
  * An OpenAI-compatible chat-completions endpoint as an LlmProvider: OpenAI
@@ -19,7 +19,9 @@ import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSi
  * FatalLlmError (fix the configuration) or RetryableLlmError (try later,
  * with its `kind`). Every throttled attempt (429, or 503 as Ollama and vLLM
  * answer when their queue is full), retried by the SDK or not, is reported
- * to `request.onThrottled`.
+ * to `request.onThrottled`, and every HTTP request of a call after its first
+ * (the SDK's retries, the re-ask without tools) waits for
+ * `request.beforeRetry` first.
  */
 
 export interface OpenAICompatibleProviderOptions {
@@ -57,7 +59,7 @@ export class OpenAICompatibleProvider implements LlmProvider {
     this.name = `openai-compatible (${options.model} at ${options.baseURL})`;
     this.timeoutMs = options.timeoutMs;
     this.maxRetries = options.maxRetries;
-    this.client = new OpenAI({
+    this.client = new HookedOpenAI({
       apiKey: options.apiKey ?? OPENAI_PLACEHOLDER_KEY,
       baseURL: options.baseURL,
       maxRetries: options.maxRetries,
@@ -70,6 +72,11 @@ export class OpenAICompatibleProvider implements LlmProvider {
   }
 
   async generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult> {
+    // One context for all the call's requests, the re-ask without tools too: they count as one call's attempts.
+    return callHooks.run({ request, requests: 0 }, () => this.generate(request));
+  }
+
+  private async generate(request: GenerateBatchRequest): Promise<GenerateBatchResult> {
     let completion: OpenAI.ChatCompletion;
     let started = Date.now();
     // Calls in flight together all learn it at once: each one that was sent with tools asks again without.
@@ -115,8 +122,7 @@ export class OpenAICompatibleProvider implements LlmProvider {
       ];
       body.tool_choice = { type: 'function', function: { name: SUBMIT_TOOL_NAME } };
     }
-    const call = () => this.client.chat.completions.create(body, { signal: request.signal });
-    return request.onThrottled !== undefined ? throttleObservers.run(request.onThrottled, call) : call();
+    return this.client.chat.completions.create(body, { signal: request.signal });
   }
 
   /** What the engine should do about a failed call, with a message that tells the operator what to fix. */
@@ -185,13 +191,38 @@ export class OpenAICompatibleProvider implements LlmProvider {
   }
 }
 
-/** The throttle observer of the call in progress: the SDK's retries run inside the same async context. */
-const throttleObservers = new AsyncLocalStorage<(signal: ThrottleSignal) => void>();
+/** The call in progress and how many HTTP requests it made: the SDK's retries run inside the same async context. */
+const callHooks = new AsyncLocalStorage<{ request: GenerateBatchRequest; requests: number }>();
+
+/**
+ * The SDK's client, with `request.beforeRetry` awaited before every request
+ * of a call after its first. In prepareRequest, which the SDK runs once per
+ * attempt before it arms that attempt's timeout, rather than in fetch: a wait
+ * for the rate limiter is not the server being slow, and must neither use up
+ * OPENAI_TIMEOUT_MS nor end as a timeout that the SDK retries.
+ */
+class HookedOpenAI extends OpenAI {
+  protected override async prepareRequest(...args: Parameters<OpenAI['prepareRequest']>): Promise<void> {
+    await super.prepareRequest(...args);
+    const call = callHooks.getStore();
+    if (call === undefined) return;
+    const attempt = ++call.requests;
+    const { beforeRetry, signal } = call.request;
+    if (attempt === 1 || beforeRetry === undefined) return;
+    try {
+      await beforeRetry(attempt, signal);
+    } catch (error) {
+      // Cancelled while it waited: the same error as a cancellation mid-request.
+      if (signal?.aborted === true) throw new APIUserAbortError();
+      throw error;
+    }
+  }
+}
 
 /** fetch, telling the current call's observer about each 429 and 503, also those the SDK then retries. */
 const observingFetch: typeof fetch = async (input, init) => {
   const response = await fetch(input, init);
-  const observer = throttleObservers.getStore();
+  const observer = callHooks.getStore()?.request.onThrottled;
   if (observer !== undefined && (response.status === 429 || response.status === 503)) {
     const retryAfterMs = retryAfterMsOf(response.headers);
     try {

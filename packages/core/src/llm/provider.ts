@@ -28,6 +28,18 @@ export interface GenerateBatchRequest {
    * Optional for providers and callers alike.
    */
   onThrottled?: (signal: ThrottleSignal) => void;
+  /**
+   * Awaited before every HTTP request of this call after the first: the SDK's
+   * own retries, and any second request a provider makes (the OpenAI
+   * provider's re-ask without tools). `attempt` counts the call's requests,
+   * so the first call of the hook is attempt 2. A rate limiter takes a
+   * request from its budget here, as it did before the first one. When it
+   * rejects (typically because `signal`, the call's signal, fired while it
+   * waited) the request is not sent and the call fails. Optional for
+   * providers and callers alike; a provider that makes a single request per
+   * call never calls it.
+   */
+  beforeRetry?: (attempt: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** One push-back from the API: what it was, and how long it asked us to wait, when it said. */

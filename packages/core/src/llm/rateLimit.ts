@@ -380,9 +380,12 @@ export function estimateTokens(request: Pick<GenerateBatchRequest, 'system' | 'p
 /**
  * An LlmProvider that holds another to the limits: a concurrency slot, then
  * the shared rate tokens, then the call, then the token correction, then the
- * slot back. A throttled call (429/529) lowers this process's concurrency,
- * and a retry-after becomes a cooldown for every worker; the error is
- * rethrown unchanged, for the engine to retry with backoff.
+ * slot back. The shared rate tokens are taken again before every further HTTP
+ * request of the call (the SDK's own retries), through the request's
+ * `beforeRetry`, so the limit counts requests, not calls. A throttled call
+ * (429/529) lowers this process's concurrency, and a retry-after becomes a
+ * cooldown for every worker; the error is rethrown unchanged, for the engine
+ * to retry with backoff.
  */
 export class RateLimitedProvider implements LlmProvider {
   readonly name: string;
@@ -414,9 +417,18 @@ export class RateLimitedProvider implements LlmProvider {
         this.throttled(slot, signal);
         request.onThrottled?.(signal);
       };
+      // Every HTTP request counts, not every call: a provider whose SDK retries by itself (or that asks
+      // twice) waits here before each request after the first, for one more request from the shared
+      // bucket and the same token estimate, since a retry sends the same prompt again. What a failed
+      // attempt took stays taken, as for a failed call (the API may count it); only the attempt that
+      // answers is corrected by its usage below.
+      const beforeRetry = async (attempt: number, signal?: AbortSignal) => {
+        await this.limiter.acquire(estimate, signal ?? request.signal);
+        await request.beforeRetry?.(attempt, signal);
+      };
       let result: GenerateBatchResult;
       try {
-        result = await this.inner.generateBatch({ ...request, onThrottled });
+        result = await this.inner.generateBatch({ ...request, onThrottled, beforeRetry });
       } catch (error) {
         // A throttled call's tokens stay taken: the API may count them, and slowing down is the point.
         if (isThrottleError(error)) {
