@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { RedisClient } from '../redis/connection';
+import { loadLuaScript, runScript } from '../redis/scripts';
 import { isThrottleError } from './errors';
 import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider, ThrottleSignal } from './provider';
 
@@ -20,83 +21,8 @@ export function rateLimitKey(keyPrefix: string): string {
   return `${keyPrefix}:llm-rate:{limits}`;
 }
 
-/**
- * The whole limiter in one script, so reading, refilling and taking from both
- * buckets is atomic across processes. The clock is Redis's (TIME), so workers
- * with skewed clocks agree. Hash fields: r/rt request bucket level and when it
- * was computed (ms), t/tt the same for tokens, cd the cooldown end (ms).
- *
- * ARGV: mode ('take' | 'adjust' | 'cooldown'), requests/min, request capacity,
- * tokens/min, token capacity, amount (tokens to take; tokens to give back,
- * negative to charge more; cooldown ms), key TTL in ms.
- *
- * Answers {granted (0|1), wait ms, now ms, cooldown end ms}. A take that is
- * refused changes nothing and says how long to wait, so callers sleep rather
- * than poll. The token bucket may go below zero (a call bigger than what is
- * left, or a correction after a call that used more than estimated): later
- * calls wait for it to refill, so the rate holds over time. A call never
- * needs more than a full bucket, so a call bigger than the capacity still goes.
- */
-const LIMITER_SCRIPT = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local mode = ARGV[1]
-local rpm, rcap = tonumber(ARGV[2]), tonumber(ARGV[3])
-local tpm, tcap = tonumber(ARGV[4]), tonumber(ARGV[5])
-local amount, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
-local s = redis.call('HMGET', KEYS[1], 'r', 'rt', 't', 'tt', 'cd')
-local cd = tonumber(s[5]) or 0
-
-local function level(stored, at, rate, cap)
-  if not stored then return cap end
-  local l = tonumber(stored) + math.max(0, now - tonumber(at)) * rate / 60000
-  if l > cap then return cap end
-  return l
-end
-
-local function keep()
-  local ms = ttl
-  if cd > now and cd - now + 1000 > ms then ms = cd - now + 1000 end
-  redis.call('PEXPIRE', KEYS[1], math.ceil(ms))
-end
-
-if mode == 'cooldown' then
-  if now + amount > cd then
-    cd = now + amount
-    redis.call('HSET', KEYS[1], 'cd', cd)
-  end
-  keep()
-  return {1, math.max(0, cd - now), now, cd}
-end
-
-if mode == 'adjust' then
-  if tpm > 0 then
-    local t = math.min(tcap, level(s[3], s[4], tpm, tcap) + amount)
-    redis.call('HSET', KEYS[1], 't', t, 'tt', now)
-    keep()
-  end
-  return {1, 0, now, cd}
-end
-
-local wait = 0
-if cd > now then wait = cd - now end
-local r, t = 0, 0
-if rpm > 0 then
-  r = level(s[1], s[2], rpm, rcap)
-  if r < 1 then wait = math.max(wait, math.ceil((1 - r) * 60000 / rpm)) end
-end
-if tpm > 0 then
-  t = level(s[3], s[4], tpm, tcap)
-  local need = math.min(amount, tcap)
-  if t < need then wait = math.max(wait, math.ceil((need - t) * 60000 / tpm)) end
-end
-if wait > 0 then return {0, wait, now, cd} end
-if rpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', now) end
-if tpm > 0 then redis.call('HSET', KEYS[1], 't', t - amount, 'tt', now) end
-keep()
-return {1, 0, now, cd}
-`;
-const LIMITER_SHA = createHash('sha1').update(LIMITER_SCRIPT).digest('hex');
+/** The whole limiter in one script (lua/rateLimit.lua says what it does). */
+const LIMITER = loadLuaScript(path.join(__dirname, 'lua'), 'rateLimit');
 
 export interface RateLimits {
   /** Requests per minute across all workers; 0: unlimited. */
@@ -224,14 +150,8 @@ export class SharedRateLimiter {
   }
 
   private async run(mode: 'take' | 'adjust' | 'cooldown', amount: number): Promise<number[]> {
-    const args = [mode, this.requestsPerMinute, this.requestBurst, this.tokensPerMinute, this.tokenBurst, amount, this.ttlMs];
-    const redis = this.redis!;
-    try {
-      return (await redis.evalsha(LIMITER_SHA, 1, this.key, ...args)) as number[];
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await redis.eval(LIMITER_SCRIPT, 1, this.key, ...args)) as number[];
-    }
+    const args = { mode, rpm: this.requestsPerMinute, rcap: this.requestBurst, tpm: this.tokensPerMinute, tcap: this.tokenBurst, amount, ttl: this.ttlMs };
+    return (await runScript(this.redis!, LIMITER, [this.key], [JSON.stringify(args)])) as number[];
   }
 }
 
