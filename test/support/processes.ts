@@ -322,10 +322,12 @@ export class RedisServerProcess {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    readonly persistent: boolean,
   ) {}
 
-  static async create(): Promise<RedisServerProcess> {
-    const server = new RedisServerProcess(await freePort(), await mkdtemp(path.join(tmpdir(), 'datagen-redis-')));
+  /** `persistent: false`: no AOF, for a test that needs a Redis of its own but not its durability. */
+  static async create(options: { persistent?: boolean } = {}): Promise<RedisServerProcess> {
+    const server = new RedisServerProcess(await freePort(), await mkdtemp(path.join(tmpdir(), 'datagen-redis-')), options.persistent ?? true);
     await server.start();
     return server;
   }
@@ -344,7 +346,7 @@ export class RedisServerProcess {
       '--port', String(this.port),
       '--bind', '127.0.0.1',
       '--dir', this.dir,
-      '--appendonly', 'yes',
+      '--appendonly', this.persistent ? 'yes' : 'no',
       // fsync on every write: the test asserts that nothing acknowledged is lost,
       // which `everysec` (the compose setting) only promises to within a second.
       '--appendfsync', 'always',

@@ -133,6 +133,26 @@ it('cancels a queued job so that it never starts', async () => {
   expect(again.json.detail).toMatch(/already ended \(CANCELLED\)/);
 });
 
+it('cancelling a job that went back to the queue with inputs says what it kept, and reports on them', async () => {
+  // A job a worker handed back on shutdown (or lost in a crash) waits in the queue with inputs stored.
+  stack = await startStack();
+  const { json: started } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 10 });
+  const store = stack.api.ctx.jobs.store;
+  await store.claim(started.job_id, 'earlier-run');
+  const kept = ['Question: how tall is a sequoia?', 'Question: where do walruses sleep?', 'Question: what is a quill made of?'];
+  await store.appendBatch(started.job_id, 'earlier-run', 0, { accepted: kept, usage: { inputTokens: 10, outputTokens: 5, calls: 1 }, message: 'Batch 1: 3 new inputs accepted.' });
+  await store.addMessage(started.job_id, 'earlier-run', 'Interrupted: the worker is shutting down with 3 of 10 inputs stored; another worker resumes the job.');
+
+  const cancel = await api('DELETE', `/data/generate/${started.job_id}`);
+  expect(cancel).toEqual({ status: 200, json: `Job ${started.job_id} cancelled.` });
+  const { json } = await api('GET', `/data/generate/${started.job_id}`);
+  expect(json.state).toBe('CANCELLED');
+  expect(json.data).toEqual(kept);
+  expect(json.detailed_status.at(-1)).toBe('Cancelled; kept 3 of 10 inputs.');
+  expect(json.report.accepted).toBe(3);
+  expect(json.report.diversity).not.toBeNull();
+});
+
 it('cancels a running job: in-flight calls are aborted and the partial data kept', async () => {
   const provider = new SequenceProvider({ latencyMs: 300 });
   stack = await startStack({ provider, env: { JOB_MAX_PARALLEL_BATCHES: '2' } });

@@ -183,3 +183,17 @@ it('does not start a job whose cancel flag is set', async () => {
   expect(await ended(flagged)).toBe('CANCELLED');
   expect(provider.calls).toHaveLength(0);
 });
+
+it('a job cancelled while back in the queue with inputs ends CANCELLED saying what it kept, with its report', async () => {
+  const jobId = await submit(10);
+  await earlierRun(jobId, [uniqueSentence(1), uniqueSentence(2)]);
+  await store.requestCancel(jobId);
+  const provider = new SequenceProvider();
+  await start(provider);
+  expect(await ended(jobId)).toBe('CANCELLED');
+  expect(provider.calls).toHaveLength(0);
+  const job = (await storedJob(store, jobId))!;
+  expect(job.data).toHaveLength(2);
+  expect(job.messages.at(-1)).toBe('Cancelled; kept 2 of 10 inputs.');
+  expect(job.job.report?.diversity.distinct1).toBeGreaterThan(0);
+});
