@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { apiRedisOptions, configuredPrice, connect, createMetrics, createQueue, JobService, JobStore, type Config } from '@datagen/core';
+import { apiRedisOptions, configuredPrice, connect, createMetrics, createQueue, JobService, JobStore, ReportThread, type Config } from '@datagen/core';
 import { createApp } from './app';
 import type { ApiContext } from './context';
 
@@ -19,10 +19,13 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queue = createQueue(config.queueName, config.keyPrefix, redis);
   const metrics = createMetrics('api');
+  // Reports of jobs the API ends (a cancelled queued job, a settled one) are measured off the event loop.
+  const reports = new ReportThread();
   const jobs = new JobService(new JobStore(redis, config.keyPrefix, config.job.retentionHours), queue, {
     retentionHours: config.job.retentionHours,
     price: configuredPrice(config),
     onEnded: (state) => metrics.jobsFinished.inc({ state }),
+    measureReport: reports.measure,
   });
   const ctx: ApiContext = { config, redis, jobs, queue, logger, metrics, redisTimeoutMs: 3_000 };
   ctx.queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
@@ -41,6 +44,7 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
       ctx.jobs.closeFollows(); // streams end; clients reconnect elsewhere
       server.closeIdleConnections();
       await ctx.queue.close().catch(() => undefined);
+      await reports.close();
       redis.disconnect();
       await closed;
     },

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { compressionRatio, distinctN, measureDiversity, MAX_PAIRS, seededRandom } from '@datagen/core';
+import { compressionRatio, distinctN, measureDiversity, measureReportInline, MAX_PAIRS, ReportThread, seededRandom } from '@datagen/core';
 
 const varied = [
   'How do I reset my password after changing phones?',
@@ -66,5 +66,21 @@ describe('measureDiversity', () => {
     const text = Buffer.from(inputs.join('\n'));
     expect(compressionRatio(inputs)).toBe(text.length / gzipSync(text, { level: 9 }).length);
     expect(compressionRatio([])).toBe(0);
+  });
+});
+
+describe('ReportThread', () => {
+  it('measures on its own thread what measureReportInline measures here', async () => {
+    const thread = new ReportThread();
+    try {
+      const inputs = Array.from({ length: 300 }, (_, i) => `Question ${i}: how does the ${['river', 'violin', 'rocket'][i % 3]} number ${i * 7} work?`);
+      expect(await thread.measure(inputs)).toEqual(await measureReportInline(inputs));
+      expect(await thread.measure([])).toBeNull();
+      // several at once, answered each to its own caller
+      const sets = [inputs.slice(0, 50), inputs.slice(50, 200), inputs.slice(200)];
+      expect(await Promise.all(sets.map((set) => thread.measure(set)))).toEqual(await Promise.all(sets.map((set) => measureReportInline(set))));
+    } finally {
+      await thread.close();
+    }
   });
 });

@@ -12,7 +12,7 @@ import type { JobRecord } from '../store/records';
 import { JobOwnershipLostError } from '../store/status';
 import { IdempotencyConflictError, IdempotencyPendingError, IncompleteJobError, InvalidCursorError, JobEndedError, JobNotFoundError } from './errors';
 import { cancelledMessage, QUEUED_MESSAGE } from '../model/messages';
-import { reportOf } from './report';
+import { measureReportInline, type ReportMeasure } from './report';
 import { JobRun } from './run';
 import { queueView, resolveState, settlement } from './state';
 import { buildStatus } from './status';
@@ -30,6 +30,8 @@ export interface JobServiceOptions {
   price: Price | null;
   /** Told of each job this process ended, with its state (metrics). */
   onEnded?: (state: TerminalState) => void;
+  /** How the report of a job ended here is measured: in this thread (the default, for workers) or off it (the API). */
+  measureReport?: ReportMeasure;
 }
 
 /** A page of a tenant's jobs: newest last; `next` continues with older ones. */
@@ -65,12 +67,15 @@ export const FOLLOW_READ_COUNT = 64;
 
 export class JobService {
   private readonly followers = new Set<JobFollower>();
+  readonly measureReport: ReportMeasure;
 
   constructor(
     readonly store: JobStore,
     readonly queue: GenerationQueue,
     readonly options: JobServiceOptions,
-  ) {}
+  ) {
+    this.measureReport = options.measureReport ?? measureReportInline;
+  }
 
   // ---------------------------------------------------------------- reads
 
@@ -344,7 +349,7 @@ export class JobService {
     return this.end(record.job, owner, {
       state: 'CANCELLED',
       message: cancelledMessage(items.length, record.job.target),
-      report: reportOf(items),
+      report: await this.measureReport(items),
     });
   }
 
@@ -353,7 +358,7 @@ export class JobService {
     const record = await this.store.read(jobId);
     if (record === null || record.job.state !== null) return record?.job.state ?? null;
     const items = record.job.itemCount > 0 ? await this.store.readItems(jobId) : [];
-    return this.end(record.job, null, { state: 'ERROR', message, report: reportOf(items) });
+    return this.end(record.job, null, { state: 'ERROR', message, report: await this.measureReport(items) });
   }
 
   // -------------------------------------------------------------- helpers

@@ -1,9 +1,8 @@
 import type { JobSink } from '../engine/engine';
-import type { JobReport, TerminalState } from '../model/job';
+import type { TerminalState } from '../model/job';
 import type { JobStore } from '../store/jobStore';
 import type { JobRecord } from '../store/records';
 import type { JobService } from './jobService';
-import { reportOf } from './report';
 
 /**
  * One worker's run of a job, from its claim to its end: the engine's sink.
@@ -72,7 +71,7 @@ export class JobRun implements JobSink {
   async finish(state: TerminalState, message: string): Promise<TerminalState | null> {
     await this.writes; // every batch written before the end
     if (this.refused !== null) throw this.refused;
-    const report: JobReport | null = reportOf(this.stored);
+    const report = await this.service.measureReport(this.stored);
     return this.service.end(this.record, this.owner, { state, message, report }, this.stored);
   }
 
