@@ -12,7 +12,7 @@ export * from './engine/sampling';
 export * from './engine/similarity';
 export * from './llm/anthropic';
 export * from './llm/errors';
-export * from './llm/offline';
+export * from './llm/offline/index';
 export * from './llm/openai';
 export * from './llm/index';
 export * from './llm/provider';
