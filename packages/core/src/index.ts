@@ -25,7 +25,7 @@ export * from './llm/anthropic';
 export * from './llm/errors';
 export * from './llm/index';
 export * from './llm/metered';
-export * from './llm/offline';
+export * from './llm/offline/index';
 export * from './llm/openai';
 export * from './llm/provider';
 export * from './llm/rateLimit';

@@ -225,3 +225,50 @@ describe('DedupIndex.checkCandidate and addIfUnique', () => {
     expect(twoStep.size).toBe(oneStep.size);
   });
 });
+
+describe('DedupIndex: invisible format characters (Cf) inside words', () => {
+  /** `text` with `c` inside every word of two or more letters. */
+  const hide = (text: string, c: string) => text.replace(/\p{L}{2,}/gu, (word) => `${word.slice(0, 1)}${c}${word.slice(1)}`);
+  const INVISIBLE = ['\u200B', '\u00AD', '\u2060', '\u200E', '\u200F', '\uFEFF', '\u200C\u200D'];
+
+  it('"hel\\u200Blo wor\\u00ADld" is an exact duplicate of "hello world"', () => {
+    const index = new DedupIndex(0.7);
+    index.checkAndAdd('hello world');
+    expect(index.check('hel\u200Blo wor\u00ADld')).toEqual({ kind: 'exact', of: 'hello world' });
+  });
+
+  it.each(INVISIBLE.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c]))(
+    'finds exact duplicates with %s inside the words',
+    (_name, c) => {
+      const index = new DedupIndex(0.7);
+      const original = 'How do I reset my password?';
+      expect(index.checkAndAdd(original)).toEqual({ kind: 'unique' });
+      expect(index.checkAndAdd(hide(original, c))).toEqual({ kind: 'exact', of: original });
+      expect(index.checkAndAdd(`How do I re${c}set my pass${c}word?`)).toEqual({ kind: 'exact', of: original });
+      expect(index.size).toBe(1);
+    },
+  );
+
+  it.each(INVISIBLE.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c]))(
+    'finds near duplicates with %s inside the words, at the similarity of the visible text',
+    (_name, c) => {
+      const index = new DedupIndex(0.875);
+      index.checkAndAdd(EIGHT);
+      expect(index.check(hide(EIGHT_CHANGED, c))).toEqual({ kind: 'near', of: EIGHT, similarity: 0.875 });
+    },
+  );
+
+  it('mixed invisible characters, and seeds that carry them, fold the same way', () => {
+    const index = new DedupIndex(0.7);
+    const seed = 'Plan\u200B a wee\u00ADkend hik\u2060ing trip through Scot\uFEFFtish high\u200Elands';
+    index.add(seed);
+    expect(index.check(EIGHT)).toEqual({ kind: 'exact', of: seed });
+    expect(index.check(`\u200F${hide(EIGHT_CHANGED, '\u2060')}`)).toMatchObject({ kind: 'near', of: seed });
+  });
+
+  it('an input made only of invisible characters is empty, not a new input', () => {
+    const index = new DedupIndex(0.7);
+    expect(index.checkAndAdd('\u200B\u2060\uFEFF')).toEqual({ kind: 'empty' });
+    expect(index.size).toBe(0);
+  });
+});

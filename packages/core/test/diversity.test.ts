@@ -84,3 +84,12 @@ describe('ReportThread', () => {
     }
   });
 });
+
+describe('measureDiversity with invisible format characters', () => {
+  it('counts words broken by zero-width spaces or soft hyphens as the visible words', () => {
+    const d = measureDiversity(['hello world', 'hel\u200Blo wor\u00ADld']);
+    expect(d.distinct1).toBeCloseTo(2 / 4);
+    expect(d.distinct2).toBeCloseTo(1 / 2);
+    expect(d.meanPairwiseSimilarity).toBe(1);
+  });
+});

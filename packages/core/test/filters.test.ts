@@ -44,3 +44,14 @@ describe('lengthRange', () => {
     expect(lengthRange([])).toBeNull();
   });
 });
+
+describe('filterCandidate with invisible format characters', () => {
+  it('rejects a candidate of invisible characters only as empty', () => {
+    expect(filterCandidate('\u200B\u2060 \uFEFF', range, 'BALANCED')).toMatchObject({ ok: false, reason: 'empty' });
+  });
+
+  it('counts a word broken by them as one word, as dedup does', () => {
+    expect(lengthRange(['pass\u200Bword re\u00ADset', 'one two three'])).toEqual({ minWords: 2, maxWords: 3 });
+    expect(filterCandidate('wo\uFEFFrd', { minWords: 6, maxWords: 6 }, 'CONSERVATIVE')).toMatchObject({ ok: false, reason: 'length' });
+  });
+});

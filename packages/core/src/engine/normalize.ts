@@ -1,15 +1,34 @@
 /**
- * Text normalisation for duplicate detection: case, Unicode forms, whitespace
- * and punctuation do not make two inputs different.
+ * Text normalisation for duplicate detection: Unicode compatibility forms,
+ * case, whitespace, punctuation and symbols, and invisible format characters
+ * do not make two inputs different.
  */
 
 /** What separates words: whitespace, punctuation and symbols. One pass replaces them all (twice as fast as one pass each). */
 const SEPARATORS = /[\s\p{P}\p{S}]+/gu;
-const WORD = /[^\s\p{P}\p{S}]+/gu;
+/**
+ * Invisible format characters (general category Cf): zero-width space,
+ * joiner and non-joiner, soft hyphen, word joiner, bidi marks and
+ * embeddings, BOM, tags. They are removed, not turned into a space, so
+ * "hel\u200Blo" is "hello", not "hel lo". None is ASCII, NFKC neither makes
+ * nor changes one, and only U+FEFF is also whitespace (`\s`).
+ */
+const FORMAT = /\p{Cf}+/gu;
+const NON_ASCII = /[\u0080-\uffff]/;
+/**
+ * A word for countWords: starts with a character that is neither a separator
+ * nor Cf, and runs on over Cf, as normalizeText joins it. The separators are
+ * SEPARATORS' with `\s` spelt out ([\t-\r\p{Z}] is `\s` without U+FEFF, which
+ * is Cf here). No nested quantifier: one linear pass however many Cf.
+ */
+const WORD = /[^\t-\r\p{Z}\p{P}\p{S}\p{Cf}][^\t-\r\p{Z}\p{P}\p{S}]*/gu;
 
 /** The canonical form two inputs must share to be exact duplicates. */
 export function normalizeText(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(SEPARATORS, ' ').trim();
+  // ASCII text has no Cf and is its own NFKC: it skips both passes. Cf goes
+  // before NFKC, so a mark it separated from its letter still composes.
+  const folded = NON_ASCII.test(text) ? text.replace(FORMAT, '').normalize('NFKC') : text;
+  return folded.toLowerCase().replace(SEPARATORS, ' ').trim();
 }
 
 /**

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import { seedFromString } from '../engine/random';
 import { createProvider } from '../llm/index';
-import { OfflineGenerator } from '../llm/offline';
+import { OfflineGenerator } from '../llm/offline/index';
 import type { LlmProvider } from '../llm/provider';
 import { EXPLORATION_MODES, type ExplorationMode } from '../model/job';
 import { EVAL_APPLICATIONS } from './applications';

@@ -238,7 +238,7 @@ ${formatRunTable(result)}
 
 ## How to read the columns
 
-All similarity is ROUGE-L F1 on the normalised words (case, punctuation and whitespace folded):
+All similarity is ROUGE-L F1 on the normalised words (NFKC, case, punctuation, symbols, whitespace and invisible format characters folded):
 the same measure the engine's near-duplicate check uses. ↑ means higher is more diverse, ↓ lower.
 
 | column | what it is | how to read it |

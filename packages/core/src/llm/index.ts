@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { AnthropicProvider } from './anthropic';
-import { OfflineGenerator } from './offline';
+import { OfflineGenerator } from './offline/index';
 import { OpenAICompatibleProvider } from './openai';
 import type { LlmProvider } from './provider';
 

@@ -7,9 +7,6 @@
 
 import type { ExplorationMode, TokenUsage } from '../model/job';
 
-// Re-exported for the providers' convenience; the model owns them.
-export type { ExplorationMode, TokenUsage };
-
 export interface GenerateBatchRequest {
   /** System prompt: the fixed part of the instructions for this job. */
   system: string;
