@@ -228,6 +228,12 @@ class Interrupt {
 // ---------------------------------------------------------------------------
 // status, list, cancel, stream
 
+/** The cursor of the next page in a list answer's `Link: <...?cursor=C>; rel="next"` header, if any. */
+function nextCursor(link: string | null): string | null {
+  const url = link === null ? undefined : /<([^>]+)>;\s*rel="next"/.exec(link)?.[1];
+  return url === undefined ? null : new URL(url, 'http://host').searchParams.get('cursor');
+}
+
 export async function status(connection: Connection, jobId: string, options: { json?: boolean }): Promise<number> {
   const job = (await call(connection, { jobId }, (client) => client.data.generate.retrieve(jobId))) as Status;
   if (options.json === true) {
@@ -249,9 +255,18 @@ export async function status(connection: Connection, jobId: string, options: { j
   return EXIT.ok;
 }
 
-export async function list(connection: Connection, options: { state?: string; json?: boolean }): Promise<number> {
+export async function list(connection: Connection, options: { state?: string; json?: boolean; limit?: number; all?: boolean }): Promise<number> {
   const state = options.state as 'DONE' | undefined;
-  const jobs = (await call(connection, {}, (client) => client.data.generate.list(state !== undefined ? { state } : {}))) as Status[];
+  // The API answers a page (the newest `limit` jobs) and links the next, older one (Link: rel="next").
+  const query: Record<string, string | number> = { ...(state !== undefined && { state }), ...(options.limit !== undefined && { limit: options.limit }) };
+  let jobs: Status[] = [];
+  for (;;) {
+    const { data, response } = await call(connection, {}, (client) => client.data.generate.list(query as { state?: 'DONE' }).withResponse());
+    jobs = [...(data as Status[]), ...jobs];
+    const cursor = nextCursor(response.headers.get('link'));
+    if (options.all !== true || cursor === null) break;
+    query.cursor = cursor;
+  }
   if (options.json === true) {
     process.stdout.write(`${JSON.stringify(jobs, null, 2)}\n`);
     return EXIT.ok;

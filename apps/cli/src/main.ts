@@ -9,7 +9,7 @@ import { FORMATS, type Format } from './output';
  * datagen: a command line client of the data generation service.
  *
  *   datagen generate --description TEXT --seeds FILE -n 50 [--mode CREATIVE] [--out data.jsonl]
- *   datagen status ID | list [--state S] | cancel ID | stream ID [--messages]
+ *   datagen status ID | list [--state S] [--limit N] [--all] | cancel ID | stream ID [--messages]
  *
  * The server and key come from --url / --api-key, else from the withpi SDK's
  * own variables PI_CLIENT_BASE_URL and WITHPI_API_KEY.
@@ -73,8 +73,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .command('list')
     .description('your jobs (those of the API key)')
     .addOption(new Option('--state <state>', 'only jobs in this state').choices(JOB_STATES))
+    .option('--limit <n>', 'jobs per page: the newest n (the API answers 100 by default, at most 1000)', positiveInteger('--limit', 1000))
+    .option('--all', 'every page, not only the newest')
     .option('--json', 'as JSON')
-    .action(async (options: { state?: string; json?: boolean }, command: Command) => {
+    .action(async (options: { state?: string; json?: boolean; limit?: number; all?: boolean }, command: Command) => {
       setExitCode(await list(connection(command), options));
     });
 

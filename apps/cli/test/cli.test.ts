@@ -202,6 +202,17 @@ describe('datagen status, list, cancel, stream', () => {
     expect((JSON.parse(other.stdout) as Array<{ job_id: string }>).map((j) => j.job_id)).not.toContain(doneJob);
   });
 
+  it('list --limit shows the newest jobs, and --all follows the pages to the oldest', async () => {
+    const every = JSON.parse((await datagen(['list', '--json'])).stdout) as Array<{ job_id: string }>;
+    expect(every.length).toBeGreaterThan(1);
+    const newest = JSON.parse((await datagen(['list', '--limit', '1', '--json'])).stdout) as Array<{ job_id: string }>;
+    expect(newest.map((j) => j.job_id)).toEqual([every.at(-1)!.job_id]);
+    const paged = JSON.parse((await datagen(['list', '--limit', '1', '--all', '--json'])).stdout) as Array<{ job_id: string }>;
+    expect(paged.map((j) => j.job_id)).toEqual(every.map((j) => j.job_id));
+    const bad = await datagen(['list', '--limit', '0']);
+    expect(bad.code).toBe(2);
+  });
+
   it('stream writes the inputs, or with --messages the progress messages, to the end', async () => {
     const data = await datagen(['stream', doneJob]);
     expect(data.code).toBe(0);
