@@ -4,7 +4,10 @@ import {
   contractJsonSchema,
   dataGenerationStatusSchema,
   errorBodySchema,
+  itemSchema,
   listQuerySchema,
+  pageQuerySchema,
+  rejectedSchema,
   startJobSchema,
   validationErrorBodySchema,
 } from '@datagen/core';
@@ -57,7 +60,7 @@ const RESPONSES = '#/components/responses';
 const ref = (to: string) => ({ $ref: to });
 
 /** Query parameters from a zod object schema: one parameter a property. */
-function queryParameters(schema: typeof listQuerySchema): Array<Record<string, unknown>> {
+function queryParameters(schema: typeof listQuerySchema | typeof pageQuerySchema): Array<Record<string, unknown>> {
   const json = contractJsonSchema(schema, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
@@ -116,6 +119,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
     security: [{ ApiKey: [] }],
     tags: [
       { name: 'data generate', description: 'Generation jobs: start, follow, stream, list, cancel.' },
+      { name: 'inside a job', description: "Each input's provenance, and the candidates that were not kept: read-only, this key's jobs only." },
       { name: 'service', description: 'Health and this reference (no API key).' },
     ],
     paths: {
@@ -227,6 +231,23 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
           },
         },
       },
+      '/data/generate/{job_id}/items': pagedEntries({
+        operationId: 'items',
+        summary: "A job's accepted inputs with their provenance",
+        description:
+          'Each accepted input with where it came from: its batch and theme, the examples its prompt showed (seeds or earlier inputs, by index), ' +
+          "the model and temperature, the critic's verdict, its nearest seed or input and their similarity, and when it was accepted. " +
+          '`format=json` answers one page (a `Link: <...>; rel="next"` header gives the next); `format=jsonl` streams every input from `offset` on.',
+        schema: 'Item',
+      }),
+      '/data/generate/{job_id}/rejected': pagedEntries({
+        operationId: 'rejected',
+        summary: "The candidates a job did not keep, and why",
+        description:
+          'Exact or near duplicates (of which seed or input, at what similarity), candidates a filter dropped (which one, why), and those the critic ' +
+          "judged bad (its reason). The newest 2,000 are kept per job; the status's report counts them all. Pages as for items.",
+        schema: 'Rejected',
+      }),
       '/healthz': {
         ...rootOnly,
         get: {
@@ -288,6 +309,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
       schemas: {
         StartJobRequest: contractJsonSchema(startJobSchema(options.maxInputs), 'input'),
         DataGenerationStatus: contractJsonSchema(dataGenerationStatusSchema, 'output'),
+        Item: contractJsonSchema(itemSchema, 'output'),
+        Rejected: contractJsonSchema(rejectedSchema, 'output'),
         Error: contractJsonSchema(errorBodySchema, 'output'),
         ValidationError: contractJsonSchema(validationErrorBodySchema, 'output'),
       },
@@ -334,4 +357,32 @@ export function serveOpenApi(app: Express, options: OpenApiOptions): void {
   const ui = { customSiteTitle: 'datagen API reference' };
   // serveFiles (not serve) keeps each app's page on its own document.
   app.use('/docs', ...swaggerUi.serveFiles(document, ui), swaggerUi.setup(document, ui));
+}
+
+/** A job's entries endpoint, paged as JSON or streamed as JSON lines (items, rejected). */
+function pagedEntries(o: { operationId: string; summary: string; description: string; schema: string }) {
+  return {
+    parameters: [jobIdParameter],
+    get: {
+      tags: ['inside a job'],
+      operationId: o.operationId,
+      summary: o.summary,
+      description: o.description,
+      parameters: queryParameters(pageQuerySchema),
+      responses: {
+        '200': {
+          description: 'A page of entries (json), or every entry from offset on, one a line (jsonl).',
+          headers: { Link: { description: 'The next page, as `<url>; rel="next"` (format=json); absent on the last page.', schema: { type: 'string' } } },
+          content: {
+            'application/json': { schema: { type: 'array', items: ref(`${SCHEMAS}/${o.schema}`) } },
+            'application/x-ndjson': { schema: ref(`${SCHEMAS}/${o.schema}`) },
+          },
+        },
+        '401': ref(`${RESPONSES}/Unauthorized`),
+        '404': ref(`${RESPONSES}/NotFound`),
+        '422': ref(`${RESPONSES}/ValidationFailed`),
+        '503': ref(`${RESPONSES}/Unavailable`),
+      },
+    },
+  };
 }

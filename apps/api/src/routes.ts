@@ -1,9 +1,9 @@
 import { Router, type Request, type Response } from 'express';
-import { listQuerySchema, startJobSchema } from '@datagen/core';
+import { listQuerySchema, pageQuerySchema, startJobSchema } from '@datagen/core';
 import type { ApiContext } from './context';
 import { HttpError, validationError, withTimeout } from './errors';
 import { readStatusBody, StatusCache } from './statusBody';
-import { writeFollow } from './streams';
+import { writeFollow, writeJsonLines } from './streams';
 
 /**
  * The "data generate" routes; mounted under both `/` and `/v1`. Each parses
@@ -41,7 +41,7 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
     const query = listQuerySchema.safeParse(req.query);
     if (!query.success) throw validationError(query.error, 'query', req.query);
     const page = await timeout(jobs.list(tenantOf(res), query.data));
-    if (page.next !== null) res.setHeader('Link', `<${nextPageUrl(req, page.next)}>; rel="next"`);
+    if (page.next !== null) res.setHeader('Link', `<${pageUrl(req, 'cursor', page.next)}>; rel="next"`);
     res.json(page.jobs);
   });
 
@@ -74,6 +74,33 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
   router.get('/data/generate/:jobId/data', (req, res) => follow(req, res, 'data'));
   router.get('/data/generate/:jobId/messages', (req, res) => follow(req, res, 'messages'));
 
+  router.get('/data/generate/:jobId/items', (req, res) => pages(req, res, 'items'));
+  router.get('/data/generate/:jobId/rejected', (req, res) => pages(req, res, 'rejected'));
+
+  /** A job's inputs with their provenance, or its rejected candidates: a page (JSON), or all from `offset` (JSON lines). */
+  async function pages(req: Request, res: Response, what: 'items' | 'rejected'): Promise<void> {
+    const query = pageQuerySchema.safeParse(req.query);
+    if (!query.success) throw validationError(query.error, 'query', req.query);
+    const tenant = tenantOf(res);
+    const jobId = String(req.params.jobId);
+    const read = async (offset: number, limit: number): Promise<{ entries: object[]; next: number | null }> => {
+      if (what === 'items') {
+        const page = await timeout(jobs.items(tenant, jobId, { offset, limit }));
+        return { entries: page.items, next: page.next };
+      }
+      const page = await timeout(jobs.rejected(tenant, jobId, { offset, limit }));
+      return { entries: page.rejected, next: page.next };
+    };
+    const { offset, limit, format } = query.data;
+    const first = await read(offset, limit); // 404 before anything is sent
+    if (format === 'json') {
+      if (first.next !== null) res.setHeader('Link', `<${pageUrl(req, 'offset', String(first.next))}>; rel="next"`);
+      res.json(first.entries);
+      return;
+    }
+    await writeJsonLines(res, first, (next) => read(next, limit));
+  }
+
   async function follow(req: Request, res: Response, what: 'data' | 'messages'): Promise<void> {
     const opened = await timeout(jobs.follow(tenantOf(res), String(req.params.jobId), what)); // 404 before anything is sent
     await writeFollow(req, res, opened, what);
@@ -86,9 +113,9 @@ function tenantOf(res: Response): string {
   return res.locals.tenant as string;
 }
 
-/** The same list request, one page on: its path and query, with the next cursor. */
-function nextPageUrl(req: Request, cursor: string): string {
+/** The same request, one page on: its path and query, with `param` (the cursor or offset) set to the next page's. */
+function pageUrl(req: Request, param: string, value: string): string {
   const url = new URL(req.originalUrl, 'http://host');
-  url.searchParams.set('cursor', cursor);
+  url.searchParams.set(param, value);
   return `${url.pathname}${url.search}`;
 }

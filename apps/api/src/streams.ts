@@ -60,3 +60,33 @@ async function drained(res: Response): Promise<boolean> {
   const closed = once(res, 'close').then(() => false);
   return Promise.race([once(res, 'drain').then(() => true), closed]);
 }
+
+/**
+ * Entries as JSON lines, page after page, each page read only once the
+ * socket has taken the one before (as the follows do): a client that stops
+ * reading holds one page.
+ */
+export async function writeJsonLines(
+  res: Response,
+  first: { entries: object[]; next: number | null },
+  readFrom: (offset: number) => Promise<{ entries: object[]; next: number | null }>,
+): Promise<void> {
+  res.status(200);
+  res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache');
+  res.flushHeaders();
+  let page = first;
+  try {
+    for (;;) {
+      const text = page.entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+      if (text !== '' && !res.write(text) && !(await drained(res))) return;
+      if (page.next === null) break;
+      page = await readFrom(page.next);
+    }
+  } catch {
+    // Redis lost halfway: the response ends short; the client sees no final newline-terminated page and can resume from an offset.
+    if (!res.destroyed) res.destroy();
+    return;
+  }
+  res.end();
+}

@@ -133,6 +133,20 @@ it('cancels a queued job so that it never starts', async () => {
   expect(again.json.detail).toMatch(/already ended \(CANCELLED\)/);
 });
 
+it('keeps a stream of a queued job open past a quiet spell, until the job runs and ends', async () => {
+  // A job queued with no worker is quiet for longer than one blocking read (5 s) and the API's command timeout (5 s).
+  stack = await startStack();
+  const { json: started } = await api('POST', '/data/generate', { ...request, num_inputs_to_generate: 4, batch_size: 2 });
+  const messages = readStream(`/v1/data/generate/${started.job_id}/messages`);
+  const data = readStream(`/v1/data/generate/${started.job_id}/data`);
+  await new Promise((r) => setTimeout(r, 7_000));
+  await stack.startWorker(new SequenceProvider());
+  const [messageLines, dataLines] = await Promise.all([messages, data]);
+  expect(messageLines[0]).toBe('QUEUED');
+  expect(messageLines.at(-1)).toBe('DONE');
+  expect(dataLines).toHaveLength(4);
+}, 30_000);
+
 it('cancelling a job that went back to the queue with inputs says what it kept, and reports on them', async () => {
   // A job a worker handed back on shutdown (or lost in a crash) waits in the queue with inputs stored.
   stack = await startStack();

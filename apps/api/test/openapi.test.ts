@@ -118,9 +118,9 @@ describe('GET /openapi.json', () => {
 
     // the data routes are served under both prefixes, and so documented
     const dataRoutes = served.filter((r) => r.path.includes('/data/generate'));
-    expect(dataRoutes.length).toBe(2 * 6);
+    expect(dataRoutes.length).toBe(2 * 8);
     for (const prefix of ['', '/v1']) {
-      for (const op of ['post /data/generate', 'get /data/generate', 'get /data/generate/{}', 'delete /data/generate/{}', 'get /data/generate/{}/data', 'get /data/generate/{}/messages']) {
+      for (const op of ['post /data/generate', 'get /data/generate', 'get /data/generate/{}', 'delete /data/generate/{}', 'get /data/generate/{}/data', 'get /data/generate/{}/messages', 'get /data/generate/{}/items', 'get /data/generate/{}/rejected']) {
         const [method, p] = op.split(' ');
         expect(documented).toContain(`${method} ${prefix}${p}`);
       }

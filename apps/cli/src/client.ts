@@ -54,20 +54,21 @@ export async function call<T>(connection: Connection, context: Omit<ErrorContext
 }
 
 /**
- * Reads one of a job's text streams (`data` or `messages`) line by line as
- * the lines arrive, until the server ends it or `signal` aborts it.
+ * Reads one of a job's line streams (`data` or `messages`, or the JSON lines
+ * of `items` or `rejected`) line by line as the lines arrive, until the
+ * server ends it or `signal` aborts it.
  */
 export async function readStream(
   connection: Connection,
   jobId: string,
-  which: 'data' | 'messages',
+  which: 'data' | 'messages' | 'items?format=jsonl' | 'rejected?format=jsonl',
   onLine: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<void> {
   const url = `${connection.baseURL}/data/generate/${encodeURIComponent(jobId)}/${which}`;
   let response: Response;
   try {
-    response = await fetch(url, { headers: { 'x-api-key': connection.apiKey, accept: 'text/plain' }, signal });
+    response = await fetch(url, { headers: { 'x-api-key': connection.apiKey, accept: which.endsWith('jsonl') ? 'application/x-ndjson' : 'text/plain' }, signal });
   } catch (error) {
     if (signal?.aborted === true) throw error;
     throw toCliError(error, { baseURL: connection.baseURL, jobId });

@@ -1,7 +1,8 @@
+import path from 'node:path';
 import type { DataGenerationStatus } from 'withpi/resources/shared';
 import { call, readStream, sleep, StreamInterrupted, TERMINAL_STATES, type Connection } from './client';
 import { CliError, EXIT } from './errors';
-import { formatFor, openOutput, type Format, type Output } from './output';
+import { csvField, formatFor, openOutput, openRawOutput, type Format, type Output } from './output';
 import { startProgress } from './progress';
 import { readSeedsFile, type Seeds } from './seeds';
 
@@ -317,4 +318,47 @@ export async function stream(connection: Connection, jobId: string, options: { m
     interrupt.dispose();
     output.close();
   }
+}
+
+// ---------------------------------------------------------------------------
+// items, rejected: inside a job
+
+/** CSV columns of `datagen items` and `datagen rejected`: the JSON flattened. */
+const ENTRY_COLUMNS = {
+  items: ['index', 'input', 'batch', 'theme', 'examples', 'model', 'temperature', 'critic_verdict', 'critic_reason', 'nearest_source', 'nearest_index', 'nearest_similarity', 'accepted_at'],
+  rejected: ['index', 'input', 'reason', 'detail', 'duplicate_source', 'duplicate_index', 'similarity', 'filter', 'batch', 'theme', 'rejected_at'],
+} as const;
+
+type Ref = { source: string; index: number; similarity?: number } | null;
+
+function entryRow(what: 'items' | 'rejected', e: Record<string, unknown>): unknown[] {
+  if (what === 'items') {
+    const critic = e.critic as { verdict: string; reason: string | null } | null;
+    const nearest = e.nearest as Ref;
+    const examples = (e.examples as Array<{ source: string; index: number }>).map((x) => `${x.source}:${x.index}`).join(' ');
+    return [e.index, e.input, e.batch, e.theme, examples, e.model, e.temperature, critic?.verdict, critic?.reason, nearest?.source, nearest?.index, nearest?.similarity, e.accepted_at];
+  }
+  const of = e.duplicate_of as Ref;
+  return [e.index, e.input, e.reason, e.detail, of?.source, of?.index, of?.similarity, e.filter, e.batch, e.theme, e.rejected_at];
+}
+
+/** `datagen items ID` / `datagen rejected ID`: every entry, as JSON lines (as the API sends them) or as CSV. */
+export async function entries(connection: Connection, jobId: string, what: 'items' | 'rejected', options: { format?: string; out?: string }): Promise<number> {
+  const format = options.format ?? (options.out !== undefined && path.extname(options.out).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
+  const output = openRawOutput(options.out);
+  let count = 0;
+  try {
+    if (format === 'csv') output.write(`${ENTRY_COLUMNS[what].join(',')}\r\n`);
+    await readStream(connection, jobId, `${what}?format=jsonl`, (line) => {
+      if (line === '') return;
+      count++;
+      if (format !== 'csv') return output.write(`${line}\n`);
+      const row = entryRow(what, JSON.parse(line) as Record<string, unknown>);
+      output.write(`${row.map((v) => (v === null || v === undefined ? '' : csvField(String(v)))).join(',')}\r\n`);
+    });
+  } finally {
+    output.close();
+  }
+  if (options.out !== undefined) say(`${count} ${what === 'items' ? 'inputs' : 'rejected candidates'} written to ${options.out}`);
+  return EXIT.ok;
 }

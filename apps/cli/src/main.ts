@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { connect, EXPLORATION_MODES, JOB_STATES, type ConnectionOptions } from './client';
-import { cancel, generate, list, say, status, stream } from './commands';
+import { cancel, entries, generate, list, say, status, stream } from './commands';
 import { CliError, EXIT } from './errors';
 import { FORMATS, type Format } from './output';
 
@@ -10,6 +10,7 @@ import { FORMATS, type Format } from './output';
  *
  *   datagen generate --description TEXT --seeds FILE -n 50 [--mode CREATIVE] [--out data.jsonl]
  *   datagen status ID | list [--state S] [--limit N] [--all] | cancel ID | stream ID [--messages]
+ *   datagen items ID | rejected ID [--format jsonl|csv] [-o FILE]
  *
  * The server and key come from --url / --api-key, else from the withpi SDK's
  * own variables PI_CLIENT_BASE_URL and WITHPI_API_KEY.
@@ -98,6 +99,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (jobId: string, options: { messages?: boolean; out?: string; format?: Format }, command: Command) => {
       setExitCode(await stream(connection(command), jobId, options));
     });
+
+  for (const what of ['items', 'rejected'] as const) {
+    program
+      .command(what)
+      .description(
+        what === 'items'
+          ? "a job's inputs with their provenance (theme, examples, model, critic, nearest neighbour)"
+          : 'the candidates a job did not keep, and why (duplicate of what, which filter, the critic)',
+      )
+      .argument('<job_id>')
+      .option('-o, --out <file>', 'write to this file (default: stdout)')
+      .addOption(new Option('--format <format>', 'jsonl (the default) or csv (the default for an --out ending in .csv)').choices(['jsonl', 'csv']))
+      .action(async (jobId: string, options: { out?: string; format?: string }, command: Command) => {
+        setExitCode(await entries(connection(command), jobId, what, options));
+      });
+  }
 
   return program;
 }

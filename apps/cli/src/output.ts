@@ -52,39 +52,36 @@ export interface Output {
  * disk even if the process is interrupted the next moment.
  */
 export function openOutput(file: string | undefined, format: Format): Output {
-  let put: (text: string) => void;
-  let close = () => {};
-  if (file === undefined) {
-    // stdout may be a pipe: process.stdout buffers what a slow reader has not taken yet
-    put = (text) => {
-      process.stdout.write(text);
-    };
-  } else {
-    let fd: number;
-    try {
-      fd = openSync(file, 'w');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-      throw new CliError(`cannot write ${file}: ${why}`, EXIT.usage);
-    }
-    put = (text) => {
-      writeSync(fd, text);
-    };
-    close = () => closeSync(fd);
-  }
+  const raw = openRawOutput(file);
   let count = 0;
-  if (format === 'csv') put('input\r\n');
+  if (format === 'csv') raw.write('input\r\n');
   return {
     name: file ?? 'stdout',
     get count() {
       return count;
     },
     write(input: string) {
-      put(formatRecord(format, input));
+      raw.write(formatRecord(format, input));
       count++;
     },
-    close,
+    close: () => raw.close(),
   };
+}
+
+/** A file (or stdout), opened at once and written synchronously, text as given. */
+export function openRawOutput(file: string | undefined): { write(text: string): void; close(): void } {
+  if (file === undefined) {
+    // stdout may be a pipe: process.stdout buffers what a slow reader has not taken yet
+    return { write: (text) => void process.stdout.write(text), close: () => {} };
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new CliError(`cannot write ${file}: ${why}`, EXIT.usage);
+  }
+  return { write: (text) => void writeSync(fd, text), close: () => closeSync(fd) };
 }

@@ -213,6 +213,28 @@ describe('datagen status, list, cancel, stream', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('items writes each input with its provenance, as JSON lines or CSV; rejected writes the candidates not kept', async () => {
+    const job = await getJob(doneJob);
+    const jsonl = await datagen(['items', doneJob]);
+    expect(jsonl.code).toBe(0);
+    const items = jsonl.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(items.map((i: any) => i.input)).toEqual(job.data);
+    expect(items[0]).toMatchObject({ index: 0, batch: expect.any(Number), examples: expect.any(Array), critic: { verdict: expect.any(String) } });
+    const out = file('items.csv');
+    const csv = await datagen(['items', doneJob, '-o', out]);
+    expect(csv.code).toBe(0);
+    expect(csv.stderr).toContain(`${job.data.length} inputs written to ${out}`);
+    const rows = readFileSync(out, 'utf8').split('\r\n').filter(Boolean);
+    expect(rows[0]).toBe('index,input,batch,theme,examples,model,temperature,critic_verdict,critic_reason,nearest_source,nearest_index,nearest_similarity,accepted_at');
+    expect(rows).toHaveLength(job.data.length + 1);
+    const rejected = await datagen(['rejected', doneJob, '--format', 'csv']);
+    expect(rejected.code).toBe(0);
+    expect(rejected.stdout.split('\r\n')[0]).toBe('index,input,reason,detail,duplicate_source,duplicate_index,similarity,filter,batch,theme,rejected_at');
+    const missing = await datagen(['items', 'no-such-job']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no job no-such-job');
+  });
+
   it('stream writes the inputs, or with --messages the progress messages, to the end', async () => {
     const data = await datagen(['stream', doneJob]);
     expect(data.code).toBe(0);

@@ -109,6 +109,65 @@ export const dataGenerationStatusSchema = z
 
 export type DataGenerationStatus = z.infer<typeof dataGenerationStatusSchema>;
 
+/** The query of the items and rejected pages. */
+export const pageQuerySchema = z.object({
+  offset: z.coerce.number().int().min(0).default(0).describe('The first entry to answer (0-based): the `offset` of the next page in the `Link` header.'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(LIST_PAGE.max)
+    .default(LIST_PAGE.default)
+    .describe(`Entries on one page (default ${LIST_PAGE.default}, at most ${LIST_PAGE.max}).`),
+  format: z
+    .enum(['json', 'jsonl'])
+    .default('json')
+    .describe('json: one page as a JSON array, with a Link header to the next. jsonl: every entry from `offset` on, one JSON object a line, streamed.'),
+});
+
+const sourceRefSchema = z.object({
+  source: z.enum(['seed', 'input']).describe('A seed (given, or written by a seedless job) or an earlier accepted input.'),
+  index: z.number().int().min(0).describe('Its 0-based index among the seeds or the inputs.'),
+});
+const neighbourSchema = sourceRefSchema.extend({ similarity: z.number().min(0).max(1).describe('ROUGE-L F1 of the normalised words.') });
+
+/** One accepted input with where it came from (GET /data/generate/{job_id}/items). */
+export const itemSchema = z
+  .object({
+    index: z.number().int().min(0).describe("Its position in the job's data (0-based)."),
+    input: z.string(),
+    batch: z.number().int().min(1).nullable().describe('The batch that wrote it (counted per run of the job).'),
+    theme: z.string().nullable().describe('The theme its batch was asked to cover.'),
+    examples: z.array(sourceRefSchema).describe('The examples its prompt showed.'),
+    model: z.string().nullable().describe('The provider and model that wrote it.'),
+    temperature: z.number().nullable(),
+    critic: z
+      .object({ verdict: z.enum(['good', 'bad', 'unjudged']), reason: z.string().nullable() })
+      .nullable()
+      .describe("The critic's verdict; unjudged when the critic was off or could not judge the batch."),
+    nearest: neighbourSchema.nullable().describe('Its most similar seed or earlier input when accepted, among those the dedup index compared it with, from ROUGE-L 0.3 up.'),
+    accepted_at: z.string().nullable().describe('ISO 8601.'),
+  })
+  .describe('An accepted input and its provenance (null fields: not recorded, for inputs stored before provenance was).');
+
+/** One candidate the job did not keep (GET /data/generate/{job_id}/rejected). */
+export const rejectedSchema = z
+  .object({
+    index: z.number().int().min(0).describe("Its number among the job's rejections (0-based; the oldest are dropped past 2,000)."),
+    input: z.string(),
+    reason: z.enum(['exact_duplicate', 'near_duplicate', 'filtered', 'bad']),
+    detail: z.string().describe('In words: what it duplicates, which filter and why, or the critic\'s reason.'),
+    duplicate_of: neighbourSchema.nullable().describe('The seed or input it repeats, with the similarity (1 for an exact duplicate).'),
+    filter: z.string().nullable().describe('The filter that dropped it: empty, meta, refusal or length.'),
+    batch: z.number().int().min(1),
+    theme: z.string().nullable(),
+    rejected_at: z.string().describe('ISO 8601.'),
+  })
+  .describe('A candidate that was not kept, and why.');
+
+export type ItemView = z.infer<typeof itemSchema>;
+export type RejectedView = z.infer<typeof rejectedSchema>;
+
 /** `{"detail": "..."}`: every error answer but validation's (401, 404, 409, 413, 503, ...). */
 export const errorBodySchema = z.object({ detail: z.string().describe('What went wrong.') }).describe('An error.');
 

@@ -1,6 +1,7 @@
 // The public face of @datagen/core, floor by floor (docs/architecture.md).
 export * from './model/job';
 export * from './model/pricing';
+export * from './model/provenance';
 export * from './contract';
 export * from './config';
 export * from './logger';
@@ -34,6 +35,8 @@ export * from './store/records';
 export * from './store/status';
 export * from './store/jobStore';
 export * from './store/readJob';
+export * from './store/readItemPage';
+export * from './store/readRejectedPage';
 export * from './store/finishJob';
 export * from './store/idempotency';
 export * from './queue/queue';

@@ -1,4 +1,4 @@
-import { DedupIndex, seededRandom, type DedupVerdict } from '@datagen/core';
+import { DedupIndex, NEAREST_FLOOR, seededRandom, type DedupVerdict } from '@datagen/core';
 import { makeSentence, makeVocabulary, mutateSentence } from './helpers/sentences';
 
 const EIGHT = 'Plan a weekend hiking trip through Scottish highlands';
@@ -11,7 +11,7 @@ describe('DedupIndex: exact duplicates', () => {
     const original = 'How do I reset my password?';
     expect(index.checkAndAdd(original)).toEqual({ kind: 'unique' });
     for (const variant of ['how do i reset my password', '  HOW do I   reset my password?!  ', 'How do I reset... my password', 'How\tdo\nI reset my password.']) {
-      expect(index.check(variant)).toEqual({ kind: 'exact', of: original });
+      expect(index.check(variant)).toMatchObject({ kind: 'exact', of: original });
     }
     expect(index.size).toBe(1);
   });
@@ -38,7 +38,7 @@ describe('DedupIndex: near duplicates', () => {
   it('finds a near duplicate with its similarity when it reaches the threshold', () => {
     const index = new DedupIndex(0.875);
     index.checkAndAdd(EIGHT);
-    expect(index.check(EIGHT_CHANGED)).toEqual({ kind: 'near', of: EIGHT, similarity: 0.875 });
+    expect(index.check(EIGHT_CHANGED)).toMatchObject({ kind: 'near', of: EIGHT, similarity: 0.875 });
   });
 
   it('does not flag a pair just below the threshold', () => {
@@ -54,7 +54,7 @@ describe('DedupIndex: near duplicates', () => {
     expect(index.checkAndAdd(EIGHT).kind).toBe('unique'); // 5 of 8 words shared with far: 0.625
     expect(index.check(EIGHT_CHANGED.replace('hiking', 'cycling'))).toMatchObject({ kind: 'near', of: far });
     const verdict = index.check(EIGHT_CHANGED);
-    expect(verdict).toEqual({ kind: 'near', of: EIGHT, similarity: 0.875 });
+    expect(verdict).toMatchObject({ kind: 'near', of: EIGHT, similarity: 0.875 });
   });
 
   it('a near duplicate is not kept, so a third copy is judged against the original', () => {
@@ -66,6 +66,7 @@ describe('DedupIndex: near duplicates', () => {
     expect(index.checkAndAdd('Plan a weekend hiking trip through Welsh highlands!')).toEqual({
       kind: 'near',
       of: EIGHT,
+      entry: 0,
       similarity: 0.875,
     });
   });
@@ -89,10 +90,10 @@ describe('DedupIndex: near duplicates', () => {
   it('short inputs made only of function words still dedupe', () => {
     const index = new DedupIndex(0.7);
     index.checkAndAdd('What is it?');
-    expect(index.check('what is it')).toEqual({ kind: 'exact', of: 'What is it?' });
+    expect(index.check('what is it')).toMatchObject({ kind: 'exact', of: 'What is it?' });
     expect(index.check('Where is it?').kind).toBe('unique'); // 2 of 3 words: F1 0.67 < 0.7
     index.checkAndAdd('what is it that you do');
-    expect(index.check('What is it that we do?')).toEqual({ kind: 'near', of: 'what is it that you do', similarity: expect.closeTo(5 / 6, 12) });
+    expect(index.check('What is it that we do?')).toMatchObject({ kind: 'near', of: 'what is it that you do', similarity: expect.closeTo(5 / 6, 12) });
   });
 });
 
@@ -105,6 +106,7 @@ describe('DedupIndex: seeds added with add count as taken', () => {
     expect(index.check('draft a polite reminder to a tenant about the overdue rent for october!')).toEqual({
       kind: 'exact',
       of: seeds[0],
+      entry: 0,
     });
     const near = index.check('Draft a polite reminder to a tenant about the overdue rent for November');
     expect(near).toMatchObject({ kind: 'near', of: seeds[0] });
@@ -210,7 +212,7 @@ describe('DedupIndex.checkCandidate and addIfUnique', () => {
     const index = new DedupIndex(0.7);
     index.add(a);
     const dup = index.checkCandidate(`  ${a.toUpperCase()}!`);
-    expect(index.addIfUnique(dup)).toEqual({ kind: 'exact', of: a });
+    expect(index.addIfUnique(dup)).toMatchObject({ kind: 'exact', of: a });
     expect(index.addIfUnique(index.checkCandidate('...'))).toEqual({ kind: 'empty' });
     expect(index.size).toBe(1);
   });
@@ -234,7 +236,7 @@ describe('DedupIndex: invisible format characters (Cf) inside words', () => {
   it('"hel\\u200Blo wor\\u00ADld" is an exact duplicate of "hello world"', () => {
     const index = new DedupIndex(0.7);
     index.checkAndAdd('hello world');
-    expect(index.check('hel\u200Blo wor\u00ADld')).toEqual({ kind: 'exact', of: 'hello world' });
+    expect(index.check('hel\u200Blo wor\u00ADld')).toMatchObject({ kind: 'exact', of: 'hello world' });
   });
 
   it.each(INVISIBLE.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c]))(
@@ -243,8 +245,8 @@ describe('DedupIndex: invisible format characters (Cf) inside words', () => {
       const index = new DedupIndex(0.7);
       const original = 'How do I reset my password?';
       expect(index.checkAndAdd(original)).toEqual({ kind: 'unique' });
-      expect(index.checkAndAdd(hide(original, c))).toEqual({ kind: 'exact', of: original });
-      expect(index.checkAndAdd(`How do I re${c}set my pass${c}word?`)).toEqual({ kind: 'exact', of: original });
+      expect(index.checkAndAdd(hide(original, c))).toMatchObject({ kind: 'exact', of: original });
+      expect(index.checkAndAdd(`How do I re${c}set my pass${c}word?`)).toMatchObject({ kind: 'exact', of: original });
       expect(index.size).toBe(1);
     },
   );
@@ -254,7 +256,7 @@ describe('DedupIndex: invisible format characters (Cf) inside words', () => {
     (_name, c) => {
       const index = new DedupIndex(0.875);
       index.checkAndAdd(EIGHT);
-      expect(index.check(hide(EIGHT_CHANGED, c))).toEqual({ kind: 'near', of: EIGHT, similarity: 0.875 });
+      expect(index.check(hide(EIGHT_CHANGED, c))).toMatchObject({ kind: 'near', of: EIGHT, similarity: 0.875 });
     },
   );
 
@@ -262,7 +264,7 @@ describe('DedupIndex: invisible format characters (Cf) inside words', () => {
     const index = new DedupIndex(0.7);
     const seed = 'Plan\u200B a wee\u00ADkend hik\u2060ing trip through Scot\uFEFFtish high\u200Elands';
     index.add(seed);
-    expect(index.check(EIGHT)).toEqual({ kind: 'exact', of: seed });
+    expect(index.check(EIGHT)).toMatchObject({ kind: 'exact', of: seed });
     expect(index.check(`\u200F${hide(EIGHT_CHANGED, '\u2060')}`)).toMatchObject({ kind: 'near', of: seed });
   });
 
@@ -270,5 +272,32 @@ describe('DedupIndex: invisible format characters (Cf) inside words', () => {
     const index = new DedupIndex(0.7);
     expect(index.checkAndAdd('\u200B\u2060\uFEFF')).toEqual({ kind: 'empty' });
     expect(index.size).toBe(0);
+  });
+});
+
+describe('DedupIndex: the nearest entry of a unique input', () => {
+  it('names the most similar entry below the threshold, down to NEAREST_FLOOR, when asked', () => {
+    const index = new DedupIndex(0.9);
+    index.add('Plan a weekend hiking trip through the Scottish highlands in October');
+    index.add('Write a haiku about rain on a tin roof');
+    const close = index.checkCandidate('Plan a weekend cycling trip through the Scottish highlands in May', { nearest: true });
+    expect(close.verdict.kind).toBe('unique');
+    const nearest = (close.verdict as Extract<DedupVerdict, { kind: 'unique' }>).nearest!;
+    expect(nearest.entry).toBe(0);
+    expect(nearest.similarity).toBeGreaterThanOrEqual(NEAREST_FLOOR);
+    expect(nearest.similarity).toBeLessThan(0.9);
+    // Not asked: no nearest; nothing similar: none.
+    expect(index.checkCandidate('Plan a weekend cycling trip through the Scottish highlands in May').verdict).toEqual({ kind: 'unique' });
+    expect((index.checkCandidate('Summarise the quarterly sales report for the board', { nearest: true }).verdict as { nearest?: unknown }).nearest).toBeUndefined();
+  });
+
+  it('addIfUnique keeps the closer of the two judgements', () => {
+    const index = new DedupIndex(0.9);
+    index.add('Plan a weekend hiking trip through the Scottish highlands in October');
+    const candidate = index.checkCandidate('Plan a weekend cycling trip through the Welsh highlands in May', { nearest: true });
+    index.add('Plan a weekend cycling trip through the Welsh hills in June');
+    const added = index.addIfUnique(candidate) as Extract<DedupVerdict, { kind: 'unique' }>;
+    expect(added.kind).toBe('unique');
+    expect(added.nearest!.entry).toBe(1);
   });
 });

@@ -11,7 +11,9 @@ import {
   type EngineOutcome,
   type GenerateBatchRequest,
   type GenerateBatchResult,
+  type ItemProvenance,
   type JobRequest,
+  type RejectedCandidate,
   type JobSink,
   type LlmProvider,
   type TokenUsage,
@@ -25,6 +27,8 @@ interface RecordedBatch {
   usage: TokenUsage | null;
   message: string;
   counts?: BatchCounts;
+  provenance?: ItemProvenance[];
+  rejected?: RejectedCandidate[];
 }
 
 class MemorySink implements JobSink {
@@ -41,7 +45,14 @@ class MemorySink implements JobSink {
   }
 
   async recordBatch(batch: RecordedBatch): Promise<{ cancelRequested: boolean }> {
-    this.batches.push({ accepted: [...batch.accepted], usage: batch.usage === null ? null : { ...batch.usage }, message: batch.message, counts: batch.counts });
+    this.batches.push({
+      accepted: [...batch.accepted],
+      usage: batch.usage === null ? null : { ...batch.usage },
+      message: batch.message,
+      counts: batch.counts,
+      provenance: batch.provenance,
+      rejected: batch.rejected,
+    });
     this.messages.push(batch.message);
     return { cancelRequested: this.cancelWhen(this) };
   }
@@ -954,5 +965,62 @@ describe('runGeneration: messages, prompts and usage', () => {
     const b = await once();
     expect(b).toEqual(a);
     expect(new Set(a.prompts).size).toBeGreaterThan(1);
+  });
+});
+
+describe('runGeneration: provenance', () => {
+  it('records where each accepted input came from, and why each other candidate was not kept', async () => {
+    // Batch 1 answers: a new input, an exact copy of seed 2, a near copy of seed 0, a refusal, an off-task input.
+    // Batch 2 answers: a near copy of batch 1's input, and new ones.
+    let batch = 0;
+    const provider = new ScriptedProvider(async (request, call) => {
+      if (request.context.purpose === 'critique') {
+        return { candidates: (request.context.toJudge ?? []).map((input) => (input.startsWith('offtask') ? 'bad: not about the application' : 'good')), usage: USAGE(call) };
+      }
+      batch++;
+      if (batch === 1) {
+        return { candidates: [fresh(0), shouted(SEEDS[2]!), nearOf(SEEDS[0]!), "I'm sorry, but I can't help with that.", 'offtask one two three four five'], usage: USAGE(call) };
+      }
+      return { candidates: [nearOf(fresh(0)), fresh(1), fresh(2)], usage: USAGE(call) };
+    });
+    const sink = new MemorySink();
+    const clock = Date.parse('2026-12-01T12:00:00Z');
+    const { outcome } = await run(job({ num_inputs_to_generate: 3, batch_size: 5, num_shots: 2 }), provider, { critic: true, now: () => clock }, sink);
+    expect(outcome.state).toBe('DONE');
+    expect(sink.accepted).toEqual([fresh(0), fresh(1), fresh(2)]);
+
+    const [first, second] = sink.batches.filter((b) => b.provenance !== undefined && b.accepted.length > 0);
+    expect(first!.provenance).toHaveLength(1);
+    const p0 = first!.provenance![0]!;
+    expect(p0).toMatchObject({ batch: 1, theme: null, model: 'scripted test model', critic: { verdict: 'good', reason: null }, nearest: null, accepted_at: '2026-12-01T12:00:00.000Z' });
+    expect(p0.temperature).toBe(MODE_SETTINGS.BALANCED.temperature.min);
+    // The examples its prompt showed: seeds by index, as the prompt shows them.
+    const prompt = provider.requests.find((r) => r.context.purpose === undefined || r.context.purpose === 'inputs')!;
+    expect(p0.examples.map((e) => (e.source === 'seed' ? SEEDS[e.index] : null))).toEqual(prompt.context.shots);
+
+    const reasons = first!.rejected!.map((r) => [r.reason, r.duplicate_of, r.filter]);
+    expect(reasons).toEqual([
+      ['exact_duplicate', { source: 'seed', index: 2, similarity: 1 }, null],
+      ['near_duplicate', { source: 'seed', index: 0, similarity: expect.any(Number) }, null],
+      ['filtered', null, 'refusal'],
+      ['bad', null, null],
+    ]);
+    expect(first!.rejected![3]!.detail).toBe('not about the application');
+    expect(first!.rejected![1]!.duplicate_of!.similarity).toBeGreaterThanOrEqual(MODE_SETTINGS.BALANCED.nearDuplicateThreshold);
+
+    // Batch 2: the near copy of input 0 is rejected as such; the new ones may show earlier inputs as examples.
+    expect(second!.rejected![0]).toMatchObject({ reason: 'near_duplicate', duplicate_of: { source: 'input', index: 0 }, batch: 2 });
+    expect(second!.provenance!.map((p) => p.batch)).toEqual([2, 2]);
+  });
+
+  it('names the nearest seed or input of an accepted one when it is close but not a duplicate', async () => {
+    // Seed 1 with its last word changed and one more: ROUGE-L 10/13 = 0.77, under CONSERVATIVE's 0.85.
+    const similarToSeed = `${nearOf(SEEDS[1]!)} uniform`;
+    const provider = new ScriptedProvider(async (_request, call) => ({ candidates: [similarToSeed], usage: USAGE(call) }));
+    const sink = new MemorySink();
+    await run(job({ num_inputs_to_generate: 1, batch_size: 1, exploration_mode: 'CONSERVATIVE' }), provider, {}, sink);
+    const provenance = sink.batches.find((b) => b.accepted.length === 1)!.provenance![0]!;
+    expect(provenance.nearest).toEqual({ source: 'seed', index: 1, similarity: 0.7692 });
+    expect(provenance.critic).toEqual({ verdict: 'unjudged', reason: 'the critic is off' });
   });
 });

@@ -1,4 +1,5 @@
 import { normalizeText, STOPWORDS } from './normalize';
+import { NEAREST_FLOOR } from '../model/provenance';
 import { rougeLF1, rougeLUpperBound } from './similarity';
 
 /**
@@ -10,11 +11,17 @@ import { rougeLF1, rougeLUpperBound } from './similarity';
  * comparing against everything kept (the Self-Instruct filter).
  */
 
+/**
+ * What the index makes of a text. `entry` is the index's number of the
+ * entry it matched (0, 1, ... in the order entries were added). A unique
+ * text judged with `nearest` on carries its most similar entry when that
+ * reached NEAREST_FLOOR.
+ */
 export type DedupVerdict =
-  | { kind: 'unique' }
+  | { kind: 'unique'; nearest?: { entry: number; similarity: number } }
   | { kind: 'empty' }
-  | { kind: 'exact'; of: string }
-  | { kind: 'near'; of: string; similarity: number };
+  | { kind: 'exact'; of: string; entry: number }
+  | { kind: 'near'; of: string; entry: number; similarity: number };
 
 /**
  * LSH shape: `bands` bands of `rows` min-hashes each, out of NUM_HASHES. A
@@ -134,11 +141,12 @@ export class DedupIndex {
     return this.judge(prepared);
   }
 
-  /** Adds `text` without judging it (seeds, and inputs accepted before a restart). */
-  add(text: string): void {
+  /** Adds `text` without judging it (seeds, and inputs accepted before a restart); answers whether it was added (not empty, not an exact repeat). */
+  add(text: string): boolean {
     const prepared = this.prepare(text);
-    if (prepared === null || this.findExact(prepared) >= 0) return;
+    if (prepared === null || this.findExact(prepared) >= 0) return false;
     this.insert(text, prepared);
+    return true;
   }
 
   /**
@@ -146,17 +154,27 @@ export class DedupIndex {
    * `addIfUnique` (after a critic, say) judges it only against the entries
    * added in between instead of preparing and judging it again.
    */
-  checkCandidate(text: string): CheckedCandidate {
+  checkCandidate(text: string, options: { nearest?: boolean } = {}): CheckedCandidate {
     const prepared = this.prepare(text);
-    const verdict: DedupVerdict = prepared === null ? { kind: 'empty' } : this.judge(prepared);
+    const verdict: DedupVerdict = prepared === null ? { kind: 'empty' } : this.judge(prepared, 0, options.nearest === true);
     return { text, verdict, prepared, sizeAtCheck: this.size };
   }
 
-  /** Adds a checked candidate if it is still unique: it is judged again only against entries added since its check. */
+  /**
+   * Adds a checked candidate if it is still unique: it is judged again only
+   * against entries added since its check (its nearest entry, if asked for,
+   * is the closer of the two judgements').
+   */
   addIfUnique(candidate: CheckedCandidate): DedupVerdict {
     const { prepared, verdict, sizeAtCheck } = candidate;
     if (prepared === null || verdict.kind !== 'unique') return verdict;
-    const now = this.size === sizeAtCheck ? verdict : this.judge(prepared, sizeAtCheck);
+    let now: DedupVerdict = verdict;
+    if (this.size !== sizeAtCheck) {
+      now = this.judge(prepared, sizeAtCheck, verdict.nearest !== undefined || 'nearest' in verdict);
+      if (now.kind === 'unique' && verdict.nearest !== undefined && (now.nearest === undefined || now.nearest.similarity < verdict.nearest.similarity)) {
+        now = { kind: 'unique', nearest: verdict.nearest };
+      }
+    }
     if (now.kind === 'unique') this.insert(candidate.text, prepared);
     return now;
   }
@@ -170,10 +188,14 @@ export class DedupIndex {
     return verdict;
   }
 
-  /** Judges against the entries from index `since` on (all of them by default). */
-  private judge(p: Prepared, since = 0): DedupVerdict {
+  /**
+   * Judges against the entries from index `since` on (all of them by default).
+   * `nearest`: also find the most similar entry below the threshold (down to
+   * NEAREST_FLOOR), which costs the similarity of more candidates.
+   */
+  private judge(p: Prepared, since = 0, nearest = false): DedupVerdict {
     const exactIndex = this.findExact(p);
-    if (exactIndex >= 0) return { kind: 'exact', of: this.texts[exactIndex]! };
+    if (exactIndex >= 0) return { kind: 'exact', of: this.texts[exactIndex]!, entry: exactIndex };
 
     // Gather the candidates and how many bands each shares with the input:
     // true near duplicates share many, chance collisions one or two.
@@ -194,30 +216,37 @@ export class DedupIndex {
         this.seen[2 * index + 1]!++;
       }
     }
-    if (found === 0) return { kind: 'unique' };
+    if (found === 0) return nearest ? { kind: 'unique', nearest: undefined } : { kind: 'unique' };
     // Verify the likeliest first, a bounded number of them; report the most similar match.
     const order = found > MAX_VERIFIED ? this.byHits(found) : this.candidates;
     const verified = Math.min(found, MAX_VERIFIED);
     this.countQueryTokens(p.tokens);
+    const floor = nearest ? Math.min(NEAREST_FLOOR, this.nearThreshold) : this.nearThreshold;
     let best = -1;
     let bestSimilarity = 0;
+    let closest = -1;
+    let closestSimilarity = 0;
     for (let i = 0; i < verified; i++) {
       const index = order[i]!;
       const start = this.offsets[index]!;
       const end = this.offsets[index + 1]!;
-      if (rougeLUpperBound(p.tokens.length, end - start) < this.nearThreshold) continue;
+      if (rougeLUpperBound(p.tokens.length, end - start) < floor) continue;
       // The common subsequence is at most the words the two share: a cheap bound that spares most LCS runs.
       const common = this.sharedTokens(start, end);
-      if ((2 * common) / (p.tokens.length + end - start) < this.nearThreshold) continue;
+      if ((2 * common) / (p.tokens.length + end - start) < floor) continue;
       const similarity = rougeLF1(p.tokens, this.pool.subarray(start, end));
       if (similarity >= this.nearThreshold && similarity > bestSimilarity) {
         best = index;
         bestSimilarity = similarity;
         if (similarity === 1) break;
+      } else if (similarity >= floor && similarity > closestSimilarity) {
+        closest = index;
+        closestSimilarity = similarity;
       }
     }
-    if (best >= 0) return { kind: 'near', of: this.texts[best]!, similarity: bestSimilarity };
-    return { kind: 'unique' };
+    if (best >= 0) return { kind: 'near', of: this.texts[best]!, entry: best, similarity: bestSimilarity };
+    if (!nearest) return { kind: 'unique' };
+    return { kind: 'unique', nearest: closest >= 0 ? { entry: closest, similarity: closestSimilarity } : undefined };
   }
 
   /** The first `found` candidates ordered by shared bands, most first (stable: a counting sort). */

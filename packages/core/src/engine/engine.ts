@@ -3,6 +3,7 @@ import { FatalLlmError } from '../llm/errors';
 import type { BatchContext, LlmProvider } from '../llm/provider';
 import { NO_COUNTS, type BatchCounts, type ExplorationMode, type TokenUsage } from '../model/job';
 import { cancelledMessage, handedBackMessage } from '../model/messages';
+import type { CriticVerdict, ItemProvenance, Neighbour, RejectedCandidate, SourceRef } from '../model/provenance';
 import { DedupIndex, type CheckedCandidate, type DedupVerdict } from './dedup';
 import { filterCandidate, lengthRange, type LengthRange } from './filters';
 import { MODE_SETTINGS, type ModeSettings } from './modes';
@@ -17,7 +18,7 @@ import {
   buildThemesPrompt,
 } from './prompt';
 import type { Random } from './random';
-import { sampleShots } from './sampling';
+import { sampleShotsWithSources } from './sampling';
 import { nextTemperature } from './temperature';
 import { pickTheme, type ThemeUse } from './themes';
 
@@ -41,6 +42,10 @@ export interface JobSink {
     counts?: BatchCounts;
     /** LLM calls the usage covers (1 when absent and usage is given). */
     calls?: number;
+    /** Where each accepted input came from, in the same order (absent for batches that accepted none). */
+    provenance?: ItemProvenance[];
+    /** The candidates the batch did not keep, and why. */
+    rejected?: RejectedCandidate[];
   }): Promise<{ cancelRequested: boolean }>;
   message(text: string): Promise<void>;
   /** Stores the seeds a seedless job wrote for itself, so a restart reuses them. */
@@ -71,6 +76,8 @@ export interface EngineOptions {
   themes?: boolean;
   /** Judge each batch with the critic (CRITIC_ENABLED; off when absent). */
   critic?: boolean;
+  /** The clock of the provenance's times (ms since epoch); Date.now when absent. */
+  now?: () => number;
   /** Pause before retrying after a failed call: base * 2^(failures-1), capped, with jitter. */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
@@ -138,6 +145,8 @@ class GenerationRun {
   private interrupted = false;
   /** Aborts this run's own calls: on cancel, and when the run ends early. */
   private readonly calls = new AbortController();
+  /** What each entry of the dedup index is (a seed or an accepted input, by index), for provenance. */
+  private readonly entrySources: SourceRef[] = [];
 
   constructor(
     private readonly job: EngineJob,
@@ -160,8 +169,18 @@ class GenerationRun {
     this.maxParallel = r.run_parallel_batches === false ? 1 : options.maxParallelBatches;
     this.criticSystem = buildCriticSystemPrompt(r.application_description);
     this.dedup = new DedupIndex(this.mode.nearDuplicateThreshold);
-    for (const seed of this.seeds) this.dedup.add(seed);
-    for (const input of this.accepted) this.dedup.add(input);
+    for (const [index, seed] of this.seeds.entries()) if (this.dedup.add(seed)) this.entrySources.push({ source: 'seed', index });
+    for (const [index, input] of this.accepted.entries()) if (this.dedup.add(input)) this.entrySources.push({ source: 'input', index });
+  }
+
+  private now(): string {
+    return new Date((this.options.now ?? Date.now)()).toISOString();
+  }
+
+  /** The seed or input a dedup entry is, with a similarity. */
+  private neighbour(entry: number, similarity: number): Neighbour | null {
+    const source = this.entrySources[entry];
+    return source === undefined ? null : { ...source, similarity: Math.round(similarity * 10_000) / 10_000 };
   }
 
   async run(): Promise<EngineOutcome> {
@@ -267,7 +286,10 @@ class GenerationRun {
       const seeds: string[] = [];
       for (const input of result.inputs) {
         if (seeds.length >= FIRST_SEEDS_COUNT || !filterCandidate(input, null, this.job.request.exploration_mode).ok) continue;
-        if (this.dedup.checkAndAdd(input).kind === 'unique') seeds.push(input);
+        if (this.dedup.checkAndAdd(input).kind === 'unique') {
+          this.entrySources.push({ source: 'seed', index: seeds.length });
+          seeds.push(input);
+        }
       }
       if (seeds.length === 0) {
         this.barrenStreak++;
@@ -328,8 +350,10 @@ class GenerationRun {
     const number = ++this.batchesStarted;
     const r = this.job.request;
     const theme = pickTheme(this.themes, this.themeUse, this.options.random) ?? undefined;
-    const shots = sampleShots(this.seeds, this.accepted, r.num_shots, this.mode, this.options.random);
+    const sampled = sampleShotsWithSources(this.seeds, this.accepted, r.num_shots, this.mode, this.options.random);
+    const shots = sampled.map((shot) => shot.text);
     const label = theme === undefined ? `Batch ${number}` : `Batch ${number} (theme: ${clip(theme, 60)})`;
+    const temperature = this.temperature;
     const result = await this.call(label, shots, r.batch_size, buildBatchPrompt(shots, r.batch_size, theme), { batchNumber: number, theme });
     if (result === null) return;
     if (this.ending || this.accepted.length >= this.target) {
@@ -342,20 +366,26 @@ class GenerationRun {
     const counts = { ...NO_COUNTS };
     const similar: Similar = { best: null };
     const passed: CheckedCandidate[] = [];
+    const rejected: RejectedCandidate[] = [];
+    const reject = (input: string, reason: RejectedCandidate['reason'], detail: string, extra: Partial<RejectedCandidate> = {}) =>
+      rejected.push({ input, reason, detail, duplicate_of: null, filter: null, batch: number, theme: theme ?? null, rejected_at: this.now(), ...extra });
     for (const input of result.inputs) {
       counts.candidates++;
-      if (!filterCandidate(input, this.seedLengths, r.exploration_mode).ok) {
+      const filtered = filterCandidate(input, this.seedLengths, r.exploration_mode);
+      if (!filtered.ok) {
         counts.filtered++;
+        reject(input, 'filtered', filtered.detail, { filter: filtered.reason });
         continue;
       }
-      const checked = this.dedup.checkCandidate(input);
-      if (this.countDuplicate(checked.verdict, counts, similar)) passed.push(checked);
+      const checked = this.dedup.checkCandidate(input, { nearest: true });
+      if (this.countDuplicate(input, checked.verdict, counts, similar, reject)) passed.push(checked);
     }
 
     // 2. The critic, on what is left.
     let usage = result.usage;
     let calls = 1;
     let good = passed;
+    let goodVerdicts: CriticVerdict[] = passed.map(() => ({ verdict: 'unjudged', reason: this.criticOn ? null : 'the critic is off' }));
     let criticNote = '';
     if (this.criticOn && passed.length > 0) {
       const judged = await this.critique(passed.map((c) => c.text), number, shots);
@@ -365,9 +395,14 @@ class GenerationRun {
       }
       if (judged.verdicts === null) {
         criticNote = ` The critic could not judge it (${judged.problem}); its inputs were kept unjudged.`;
+        goodVerdicts = passed.map(() => ({ verdict: 'unjudged', reason: judged.problem }));
       } else {
         const verdicts = judged.verdicts;
         good = passed.filter((_, i) => verdicts[i]!.good);
+        goodVerdicts = good.map(() => ({ verdict: 'good', reason: null }));
+        passed.forEach((candidate, i) => {
+          if (!verdicts[i]!.good) reject(candidate.text, 'bad', verdicts[i]!.reason);
+        });
         counts.bad = passed.length - good.length;
         const reasons = [...new Set(verdicts.filter((v) => !v.good).map((v) => v.reason))];
         if (reasons.length > 0) criticNote = ` Bad: ${reasons.slice(0, 3).join('; ')}.`;
@@ -377,13 +412,19 @@ class GenerationRun {
     // 3. Accept, checking again: other batches may have accepted alike inputs
     // meanwhile. Judging is synchronous, so batches never overshoot the target.
     const fresh: string[] = [];
+    const provenance: ItemProvenance[] = [];
+    const examples: SourceRef[] = sampled.map(({ source, index }) => ({ source, index }));
     let considered = 0;
-    for (const candidate of good) {
+    for (const [i, candidate] of good.entries()) {
       if (this.accepted.length >= this.target || this.ending) break;
       considered++;
-      if (this.countDuplicate(this.dedup.addIfUnique(candidate), counts, similar)) {
+      const verdict = this.dedup.addIfUnique(candidate);
+      if (this.countDuplicate(candidate.text, verdict, counts, similar, reject)) {
+        const nearest = verdict.kind === 'unique' && verdict.nearest !== undefined ? this.neighbour(verdict.nearest.entry, verdict.nearest.similarity) : null;
+        this.entrySources.push({ source: 'input', index: this.accepted.length });
         fresh.push(candidate.text);
         this.accepted.push(candidate.text);
+        provenance.push({ batch: number, theme: theme ?? null, examples, model: this.provider.name, temperature, critic: goodVerdicts[i]!, nearest, accepted_at: this.now() });
       }
     }
     counts.candidates -= good.length - considered; // cut off by the target: not judged, not counted
@@ -412,23 +453,37 @@ class GenerationRun {
       message += ` Temperature ${this.temperature} -> ${warmth.temperature}: ${warmth.reason}.`;
       this.temperature = warmth.temperature;
     }
-    await this.record(fresh, usage, message, counts, calls);
+    const { cancelRequested } = await this.sink.recordBatch({ accepted: fresh, usage, message, counts, calls, provenance, rejected });
+    if (cancelRequested) this.cancel();
   }
 
-  /** Counts a dedup verdict; answers whether the input is new. */
-  private countDuplicate(verdict: DedupVerdict, counts: BatchCounts, similar: Similar): boolean {
+  /** Counts a dedup verdict, and records a duplicate as rejected; answers whether the input is new. */
+  private countDuplicate(
+    input: string,
+    verdict: DedupVerdict,
+    counts: BatchCounts,
+    similar: Similar,
+    reject: (input: string, reason: RejectedCandidate['reason'], detail: string, extra?: Partial<RejectedCandidate>) => void,
+  ): boolean {
     switch (verdict.kind) {
       case 'unique':
         return true;
       case 'exact':
         counts.exactDuplicates++;
+        reject(input, 'exact_duplicate', `the same as "${clip(verdict.of)}" once case, spacing, punctuation and invisible characters are folded`, {
+          duplicate_of: this.neighbour(verdict.entry, 1),
+        });
         return false;
       case 'near':
         counts.nearDuplicates++;
         if (similar.best === null || verdict.similarity > similar.best.similarity) similar.best = verdict;
+        reject(input, 'near_duplicate', `ROUGE-L ${verdict.similarity.toFixed(2)} with "${clip(verdict.of)}" (threshold ${this.mode.nearDuplicateThreshold})`, {
+          duplicate_of: this.neighbour(verdict.entry, verdict.similarity),
+        });
         return false;
       default:
         counts.filtered++;
+        reject(input, 'filtered', 'nothing left once normalised', { filter: 'empty' });
         return false;
     }
   }

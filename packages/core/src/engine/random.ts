@@ -21,18 +21,19 @@ export function seedFromString(s: string): number {
 
 /** `k` distinct items of `items`, in random order (fewer when there are fewer). */
 export function sampleWithoutReplacement<T>(items: readonly T[], k: number, random: Random): T[] {
-  const n = items.length;
-  if (k >= n) return shuffle([...items], random);
+  return sampleIndices(items.length, k, random).map((i) => items[i]!);
+}
+
+/** k distinct indices below n, in random order (the same draws sampleWithoutReplacement makes). */
+export function sampleIndices(n: number, k: number, random: Random): number[] {
+  if (k >= n) return shuffle(Array.from({ length: n }, (_, i) => i), random);
   // Floyd's algorithm: k draws, no copy of a large array.
   const picked = new Set<number>();
   for (let j = n - k; j < n; j++) {
     const t = Math.floor(random() * (j + 1));
     picked.add(picked.has(t) ? j : t);
   }
-  return shuffle(
-    [...picked].map((i) => items[i]!),
-    random,
-  );
+  return shuffle([...picked], random);
 }
 
 export function shuffle<T>(items: T[], random: Random): T[] {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataGenerationStatus, JobRequest } from '../contract';
+import type { DataGenerationStatus, ItemView, JobRequest, RejectedView } from '../contract';
 import { isTerminal, type JobReport, type JobState, type TerminalState } from '../model/job';
 import type { Price } from '../model/pricing';
 import { jobOptions, type GenerationQueue } from '../queue/queue';
@@ -8,6 +8,7 @@ import { sha256 } from '../store/idempotency';
 import type { JobStore } from '../store/jobStore';
 import type { IndexEntry, TenantIndex } from '../store/pageTenantJobs';
 import type { JobRead, ReadSelection } from '../store/readJob';
+import type { StoredItem } from '../store/readItemPage';
 import type { JobRecord } from '../store/records';
 import { JobOwnershipLostError } from '../store/status';
 import { IdempotencyConflictError, IdempotencyPendingError, IncompleteJobError, InvalidCursorError, JobEndedError, JobNotFoundError } from './errors';
@@ -140,6 +141,24 @@ export class JobService {
     return { jobs: jobs.reverse(), next: page.more && last !== undefined ? encodeCursor(last) : null };
   }
 
+  /** A page of a job's accepted inputs with their provenance, from `offset`; `next`: the offset of the next page, if any. */
+  async items(tenant: string, jobId: string, page: { offset: number; limit: number }): Promise<{ items: ItemView[]; next: number | null; total: number }> {
+    await this.owned(tenant, jobId, {});
+    const { items, total } = await this.store.readItemPage(jobId, page.offset, page.limit);
+    const last = items[items.length - 1];
+    return { items: items.map(itemView), next: last !== undefined && last.index + 1 < total ? last.index + 1 : null, total };
+  }
+
+  /** A page of a job's rejected candidates, oldest kept first, from number `offset`; `total`: how many are kept. */
+  async rejected(tenant: string, jobId: string, page: { offset: number; limit: number }): Promise<{ rejected: RejectedView[]; next: number | null; total: number }> {
+    await this.owned(tenant, jobId, {});
+    // One more than asked: whether another page follows.
+    const { rejected, total } = await this.store.readRejectedPage(jobId, page.offset, page.limit + 1);
+    const shown = rejected.slice(0, page.limit);
+    const last = shown[shown.length - 1];
+    return { rejected: shown, next: rejected.length > page.limit && last !== undefined ? last.index + 1 : null, total };
+  }
+
   // --------------------------------------------------------------- submit
 
   /** Validated request in, queued job out; a repeated Idempotency-Key answers the job it created. */
@@ -230,7 +249,7 @@ export class JobService {
    */
   async follow(tenant: string, jobId: string, what: 'data' | 'messages'): Promise<JobFollow> {
     const { state } = await this.owned(tenant, jobId, {});
-    const follower = this.store.follower();
+    const follower = this.store.follower(FOLLOW_BLOCK_MS);
     this.followers.add(follower);
     let closed = false;
     const close = () => {
@@ -389,4 +408,21 @@ function decodeCursor(cursor: string | undefined): IndexEntry | null {
   const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (match === null) throw new InvalidCursorError();
   return { createdAt: Number(match[1]), jobId: match[2]! };
+}
+
+/** An input as the items endpoint shows it: its provenance flattened beside it. */
+function itemView(item: StoredItem): ItemView {
+  const p = item.provenance;
+  return {
+    index: item.index,
+    input: item.input,
+    batch: p?.batch ?? null,
+    theme: p?.theme ?? null,
+    examples: p?.examples ?? [],
+    model: p?.model ?? null,
+    temperature: p?.temperature ?? null,
+    critic: p?.critic ?? null,
+    nearest: p?.nearest ?? null,
+    accepted_at: p?.accepted_at ?? null,
+  };
 }

@@ -43,6 +43,8 @@ export class JobRun implements JobSink {
           usage,
           counts: batch.counts,
           message: batch.message,
+          provenance: batch.provenance,
+          rejected: batch.rejected,
         });
         this.stored.push(...batch.accepted);
         return { cancelRequested };

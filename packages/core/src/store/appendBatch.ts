@@ -1,8 +1,9 @@
 import type { BatchCounts, JobUsage } from '../model/job';
+import type { ItemProvenance, RejectedCandidate } from '../model/provenance';
 import { runScript } from '../redis/scripts';
 import { jobKeys } from './keys';
 import { countsAsFields, oneLine, usageAsFields } from './records';
-import { MAX_MESSAGES, ownershipError, ScriptStatus, storeScript, type StoreContext } from './status';
+import { MAX_MESSAGES, MAX_REJECTED, ownershipError, ScriptStatus, storeScript, type StoreContext } from './status';
 
 const script = storeScript('appendBatch');
 
@@ -11,6 +12,9 @@ export interface BatchWrite {
   usage: JobUsage;
   counts?: BatchCounts;
   message: string;
+  /** Each accepted input's provenance, in the same order (absent: none recorded). */
+  provenance?: ItemProvenance[];
+  rejected?: RejectedCandidate[];
 }
 
 /**
@@ -32,10 +36,16 @@ export async function appendBatch(
     at,
     incr: { ...usageAsFields(batch.usage), ...countsAsFields(batch.counts) },
     message: oneLine(batch.message),
+    rejected: (batch.rejected ?? []).map((r) => JSON.stringify(r)),
     max_messages: MAX_MESSAGES,
+    max_rejected: MAX_REJECTED,
     ttl: ctx.retentionMs,
   };
-  const [status, length, cancel] = (await runScript(ctx.redis, script, [k.meta, k.data, k.messages], [JSON.stringify(args), ...batch.accepted])) as [
+  const items = batch.accepted.flatMap((input, i) => {
+    const provenance = batch.provenance?.[i];
+    return [input, provenance === undefined ? '' : JSON.stringify(provenance)];
+  });
+  const [status, length, cancel] = (await runScript(ctx.redis, script, [k.meta, k.data, k.messages, k.rejected], [JSON.stringify(args), ...items])) as [
     number,
     number,
     number,

@@ -36,7 +36,7 @@ export async function finishJob(ctx: StoreContext, jobId: string, end: FinishWri
     max_messages: MAX_MESSAGES,
     ttl: ctx.retentionMs,
   };
-  const [status, detail, tenant, createdAt] = (await runScript(ctx.redis, script, [k.meta, k.data, k.messages], [JSON.stringify(args)])) as [
+  const [status, detail, tenant, createdAt] = (await runScript(ctx.redis, script, [k.meta, k.data, k.messages, k.rejected], [JSON.stringify(args)])) as [
     number,
     string | number,
     string?,

@@ -30,8 +30,14 @@ type Entries = Array<[string, string[]]>;
 export class JobFollower {
   private readonly reader: RedisClient;
 
-  constructor(private readonly ctx: StoreContext) {
-    this.reader = duplicateConnection(ctx.redis, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+  /** `maxBlockMs`: the longest a read will wait; the connection's command timeout is set past it. */
+  constructor(
+    private readonly ctx: StoreContext,
+    maxBlockMs: number,
+  ) {
+    // The API's connections time commands out after 5 s; a blocking read of 5 s would then fail
+    // every time the job is quiet that long (a queued job): this connection allows the block.
+    this.reader = duplicateConnection(ctx.redis, { enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: maxBlockMs + 5_000 });
     this.reader.on('error', () => undefined); // a follower that loses Redis ends; its caller decides
   }
 

@@ -12,6 +12,8 @@ import { claimIdempotencyKey, releaseIdempotencyKey, type IdempotencyClaim } fro
 import { indexEnd } from './indexEnd';
 import { indexJob } from './indexJob';
 import { pageTenantJobs, type IndexEntry, type TenantIndex } from './pageTenantJobs';
+import { readItemPage } from './readItemPage';
+import { readRejectedPage } from './readRejectedPage';
 import { readItems } from './readItems';
 import { readJob, type ReadSelection } from './readJob';
 import { readRecord } from './readRecord';
@@ -64,6 +66,12 @@ export class JobStore {
   readItems(jobId: string) {
     return readItems(this.ctx, jobId);
   }
+  readItemPage(jobId: string, offset: number, limit: number) {
+    return readItemPage(this.ctx, jobId, offset, limit);
+  }
+  readRejectedPage(jobId: string, offset: number, limit: number) {
+    return readRejectedPage(this.ctx, jobId, offset, limit);
+  }
   page(tenant: string, index: TenantIndex, limit: number, after: IndexEntry | null) {
     return pageTenantJobs(this.ctx, tenant, index, limit, after);
   }
@@ -85,7 +93,7 @@ export class JobStore {
   requestCancel(jobId: string) {
     return requestCancel(this.ctx, jobId);
   }
-  follower(): JobFollower {
-    return new JobFollower(this.ctx);
+  follower(maxBlockMs: number): JobFollower {
+    return new JobFollower(this.ctx, maxBlockMs);
   }
 }

@@ -10,10 +10,12 @@ export function jobKeys(prefix: string, jobId: string) {
   return {
     /** Hash: tenant, request, target, terminal state, cancel flag, owner, usage and counts. */
     meta: `${base}:meta`,
-    /** Stream: accepted inputs, entry ids 0-1, 0-2, ... (the id is the input's position). */
+    /** Stream: accepted inputs (`v`) with their provenance (`p`, JSON), entry ids 0-1, 0-2, ... (the id is the input's position). */
     data: `${base}:data`,
     /** Stream: progress messages, ids 0-1, 0-2, ... (trimmed at the start), then one `end` entry. */
     messages: `${base}:messages`,
+    /** Stream: the candidates the job did not keep, ids 0-1, 0-2, ..., the newest MAX_REJECTED kept. */
+    rejected: `${base}:rejected`,
   };
 }
 

@@ -18,6 +18,9 @@ export interface StoreContext {
 /** Progress messages kept per job; older ones are trimmed. */
 export const MAX_MESSAGES = 1000;
 
+/** Rejected candidates kept per job, the newest (about: trimmed in whole stream nodes); the report counts them all. */
+export const MAX_REJECTED = 2000;
+
 /** The status codes the Lua scripts answer with (each script's header says which). */
 export const ScriptStatus = {
   OK: 1,

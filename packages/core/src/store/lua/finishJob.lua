@@ -7,6 +7,7 @@
   KEYS[1] meta hash
   KEYS[2] data stream
   KEYS[3] messages stream
+  KEYS[4] rejected stream
   ARGV[1] JSON {
             state:        DONE | ERROR | CANCELLED
             message:      the last progress message ('' for none)
@@ -39,5 +40,5 @@ redis.call('HDEL', KEYS[1], 'owner')
 if a.report ~= '' then redis.call('HSET', KEYS[1], 'report', a.report) end
 if a.message ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', a.max_messages, '0-*', 'm', a.message) end
 redis.call('XADD', KEYS[3], '0-*', 'end', a.state)
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], a.ttl) end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], a.ttl) end
 return {1, a.state, meta[5], meta[6]}
