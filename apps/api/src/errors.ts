@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
@@ -89,16 +90,36 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 function toHttp(error: unknown): { status: number; detail: unknown } {
   if (error instanceof HttpError) return { status: error.status, detail: error.detail };
-  const e = error as { type?: string; status?: number; name?: string; message?: string; code?: string };
-  // body-parser's errors carry a type and status
-  if (e.type === 'entity.parse.failed') return { status: 400, detail: `Malformed JSON in request body: ${e.message}` };
-  if (e.type === 'entity.too.large') return { status: 413, detail: 'Request body is too large.' };
-  if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return { status: 415, detail: e.message };
-  if (isRedisUnavailable(e)) return { status: 503, detail: new ServiceUnavailableError().detail };
+  // An error that carries a 4xx status is the request's fault, whoever raised it: body-parser
+  // (http-errors), Express's router (400 for a path parameter with a broken %-escape), ...
+  const status = clientErrorStatus(error);
+  if (status !== undefined) return { status, detail: clientErrorDetail(error, status) };
+  if (isRedisUnavailable(error as RedisErrorLike)) return { status: 503, detail: new ServiceUnavailableError().detail };
   return { status: 500, detail: 'Internal server error' };
 }
 
-function isRedisUnavailable(e: { name?: string; message?: string; code?: string; previousErrors?: unknown[] }): boolean {
+/** The 4xx status an error carries (`status` or `statusCode`, as http-errors sets both), if it carries one. */
+export function clientErrorStatus(error: unknown): number | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const code = status ?? statusCode;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code <= 499 ? code : undefined;
+}
+
+/**
+ * What a client is told about its error: the error's message unless it is marked
+ * not to be shown (http-errors' `expose`, which is true for every 4xx it makes),
+ * else the status's own text.
+ */
+function clientErrorDetail(error: unknown, status: number): string {
+  const { expose, message } = error as { expose?: unknown; message?: unknown };
+  if (expose !== false && typeof message === 'string' && message.trim() !== '') return message;
+  return STATUS_CODES[status] ?? `HTTP ${status}`;
+}
+
+type RedisErrorLike = { name?: string; message?: string; code?: string; previousErrors?: unknown[] };
+
+function isRedisUnavailable(e: RedisErrorLike): boolean {
   const message = e.message ?? '';
   // A MULTI on a cluster whose slot has no node fails as EXECABORT, with the reason in previousErrors.
   if (message.startsWith('EXECABORT') && Array.isArray(e.previousErrors)) {
