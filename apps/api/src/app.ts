@@ -44,7 +44,7 @@ export function createApp(ctx: ApiContext): Express {
   app.use('/', api);
 
   app.use(unknownRoute);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(ctx.logger, ctx.redis));
   return app;
 }
 

@@ -28,3 +28,4 @@ export * from './engine/filters';
 export * from './engine/temperature';
 export * from './engine/themes';
 export * from './store/namespace';
+export * from './redis/errors';

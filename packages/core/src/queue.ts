@@ -2,6 +2,7 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { JobState } from './api';
 import type { RedisTarget } from './config';
+import { watchClusterNodes } from './redis/errors';
 
 /**
  * The BullMQ queue shared by the API (which adds jobs) and the workers
@@ -57,7 +58,9 @@ export function connect(target: RedisTarget | string, options: RedisOptions): Re
     if (redisNodes.length !== 1) throw new Error(`a standalone Redis needs exactly one URL, got ${redisNodes.length}`);
     return new Redis(redisNodes[0]!, options);
   }
-  return new Cluster(redisNodes, clusterOptions(options, redisNodes[0]));
+  const cluster = new Cluster(redisNodes, clusterOptions(options, redisNodes[0]));
+  watchClusterNodes(cluster); // tells a lost node from one not used yet (isRedisUnavailable)
+  return cluster;
 }
 
 /**
@@ -97,10 +100,12 @@ export function clusterOptions(options: RedisOptions, seedUrl?: string): Cluster
 export function duplicateConnection<C extends RedisClient>(client: C, overrides: RedisOptions = {}): C {
   if (client instanceof Cluster) {
     const extra = clusterOptions(overrides);
-    return client.duplicate([], {
+    const duplicate = client.duplicate([], {
       ...extra,
       redisOptions: { ...client.options.redisOptions, ...extra.redisOptions },
-    }) as C;
+    });
+    watchClusterNodes(duplicate);
+    return duplicate as C;
   }
   return (client as Redis).duplicate(overrides) as C;
 }
