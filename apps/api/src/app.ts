@@ -1,11 +1,11 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { basicAuth, requireApiKey } from './auth';
 import type { ApiContext } from './context';
-import { errorHandler, ServiceUnavailableError, unknownRoute, withTimeout } from './errors';
+import { clientErrorStatus, errorHandler, HttpError, ServiceUnavailableError, unknownRoute, withTimeout } from './errors';
 import { serveOpenApi } from './openapi';
 import { dataGenerateRouter } from './routes';
 
@@ -38,13 +38,13 @@ export function createApp(ctx: ApiContext): Express {
   }
 
   const api = express.Router();
-  api.use('/data', requireApiKey(ctx.config.apiKeys), redisReady(ctx), express.json({ limit: ctx.config.maxBodyBytes, type: () => true }));
+  api.use('/data', requireApiKey(ctx.config.apiKeys), redisReady(ctx), jsonBody(ctx.config.maxBodyBytes));
   api.use(dataGenerateRouter(ctx));
   app.use('/v1', api);
   app.use('/', api);
 
   app.use(unknownRoute);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(ctx.logger, ctx.redis));
   return app;
 }
 
@@ -65,4 +65,29 @@ function requestLogger(ctx: ApiContext): RequestHandler {
 /** Fail fast while Redis is away, instead of queueing the request behind a reconnect. */
 function redisReady(ctx: ApiContext): RequestHandler {
   return (_req, _res, next) => next(ctx.redis.status === 'ready' ? undefined : new ServiceUnavailableError());
+}
+
+/**
+ * The request body, read as JSON whatever its Content-Type says. A body that
+ * cannot be read is the client's error, and body-parser's errors carry its
+ * 4xx status: not JSON (400), too large (413), an encoding or charset it does
+ * not read (415), a body that does not decompress or an upload cut short
+ * (400). Each answers with what was wrong with the body.
+ */
+function jsonBody(limit: number): RequestHandler {
+  const parse = express.json({ limit, type: () => true });
+  return (req, res, next) => {
+    parse(req, res, (error?: unknown) => next(error === undefined ? undefined : bodyError(error, req, limit)));
+  };
+}
+
+function bodyError(error: unknown, req: Request, limit: number): unknown {
+  const status = clientErrorStatus(error);
+  if (status === undefined) return error; // not about the body: the error handler decides
+  const { type, message } = error as { type?: unknown; message?: unknown };
+  if (type === 'entity.parse.failed') return new HttpError(status, `Malformed JSON in request body: ${String(message)}`);
+  if (type === 'entity.too.large') return new HttpError(status, `Request body is too large (the limit is ${limit} bytes).`);
+  const encoding = req.header('content-encoding');
+  const coded = encoding === undefined || encoding.toLowerCase() === 'identity' ? '' : ` (Content-Encoding: ${encoding})`;
+  return new HttpError(status, `Cannot read the request body${coded}: ${String(message)}`);
 }

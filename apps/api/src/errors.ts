@@ -1,7 +1,17 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
-import { IdempotencyConflictError, IdempotencyPendingError, InvalidCursorError, JobEndedError, JobNotFoundError } from '@datagen/core';
+import {
+  IdempotencyConflictError,
+  IdempotencyPendingError,
+  InvalidCursorError,
+  isRedisUnavailable,
+  JobEndedError,
+  JobNotFoundError,
+  withRedisTimeout,
+  type RedisClientState,
+} from '@datagen/core';
 
 /**
  * Errors that become HTTP answers. Every error answer is JSON with a
@@ -18,7 +28,7 @@ export class HttpError extends Error {
 
 export const notFound = (what = 'Not found') => new HttpError(404, what);
 
-/** Redis cannot be reached: answer 503 at once rather than hang. */
+/** Redis cannot be reached: answer 503 at once rather than hang (core's RedisUnavailableError answers the same). */
 export class ServiceUnavailableError extends HttpError {
   constructor() {
     super(503, 'The job store (Redis) is unreachable; try again shortly.');
@@ -57,28 +67,17 @@ function issueType(issue: ZodError['issues'][number], value: unknown): string {
   }
 }
 
-/** Rejects a promise that has not settled in time, so no request waits on a stuck Redis. */
+/** Rejects a promise that has not settled in time, so no request waits on a stuck Redis: a RedisUnavailableError, a 503. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ServiceUnavailableError()), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return withRedisTimeout(promise, ms);
 }
 
 export const unknownRoute: RequestHandler = (_req, _res, next) => next(notFound('No such route'));
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/** `redis`: the client the routes use, whose state tells a lost connection from a misuse (`isRedisUnavailable`). */
+export function errorHandler(logger: Logger, redis?: RedisClientState): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
-    const { status, detail } = toHttp(error);
+    const { status, detail } = toHttp(error, redis);
     if (status >= 500 && status !== 503) logger.error({ err: error }, 'request failed');
     if (res.headersSent) {
       res.end();
@@ -88,7 +87,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-function toHttp(error: unknown): { status: number; detail: unknown } {
+function toHttp(error: unknown, redis: RedisClientState | undefined): { status: number; detail: unknown } {
   if (error instanceof HttpError) return { status: error.status, detail: error.detail };
   // The job service's failures, by type.
   if (error instanceof JobNotFoundError) return { status: 404, detail: error.message };
@@ -96,34 +95,30 @@ function toHttp(error: unknown): { status: number; detail: unknown } {
     return { status: 409, detail: error.message };
   }
   if (error instanceof InvalidCursorError) return { status: 422, detail: [{ loc: ['query', 'cursor'], msg: error.message, type: 'value_error' }] };
-  const e = error as { type?: string; status?: number; name?: string; message?: string; code?: string };
-  // body-parser's errors carry a type and status
-  if (e.type === 'entity.parse.failed') return { status: 400, detail: `Malformed JSON in request body: ${e.message}` };
-  if (e.type === 'entity.too.large') return { status: 413, detail: 'Request body is too large.' };
-  if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return { status: 415, detail: e.message };
-  if (isRedisUnavailable(e)) return { status: 503, detail: new ServiceUnavailableError().detail };
+  // An error that carries a 4xx status is the request's fault, whoever raised it: body-parser
+  // (http-errors), Express's router (400 for a path parameter with a broken %-escape), ...
+  const status = clientErrorStatus(error);
+  if (status !== undefined) return { status, detail: clientErrorDetail(error, status) };
+  // Redis away, full, failing over, or our own timeout on it (RedisUnavailableError): try again later.
+  if (isRedisUnavailable(error, redis)) return { status: 503, detail: new ServiceUnavailableError().detail };
   return { status: 500, detail: 'Internal server error' };
 }
 
-function isRedisUnavailable(e: { name?: string; message?: string; code?: string; previousErrors?: unknown[] }): boolean {
-  const message = e.message ?? '';
-  // A MULTI on a cluster whose slot has no node fails as EXECABORT, with the reason in previousErrors.
-  if (message.startsWith('EXECABORT') && Array.isArray(e.previousErrors)) {
-    return e.previousErrors.some((inner) => inner !== null && typeof inner === 'object' && isRedisUnavailable(inner));
-  }
-  return (
-    e.name === 'MaxRetriesPerRequestError' ||
-    // Redis Cluster: a slot without a master, or a client that cannot find one
-    message.startsWith('CLUSTERDOWN') ||
-    message.startsWith('TRYAGAIN') ||
-    message.startsWith('Too many Cluster redirections') ||
-    message.startsWith('Failed to refresh slots cache') ||
-    message.includes("Cluster isn't ready") ||
-    e.code === 'ECONNREFUSED' ||
-    e.code === 'ECONNRESET' ||
-    message.includes("enableOfflineQueue options is false") ||
-    message.includes('Connection is closed') ||
-    message.includes('Command timed out') ||
-    message.startsWith('OOM ') // Redis full under noeviction: refuse new work rather than lose old
-  );
+/** The 4xx status an error carries (`status` or `statusCode`, as http-errors sets both), if it carries one. */
+export function clientErrorStatus(error: unknown): number | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const code = status ?? statusCode;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code <= 499 ? code : undefined;
+}
+
+/**
+ * What a client is told about its error: the error's message unless it is marked
+ * not to be shown (http-errors' `expose`, which is true for every 4xx it makes),
+ * else the status's own text.
+ */
+function clientErrorDetail(error: unknown, status: number): string {
+  const { expose, message } = error as { expose?: unknown; message?: unknown };
+  if (expose !== false && typeof message === 'string' && message.trim() !== '') return message;
+  return STATUS_CODES[status] ?? `HTTP ${status}`;
 }

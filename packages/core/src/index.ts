@@ -9,6 +9,7 @@ export * from './metrics';
 export * from './redis/connection';
 export * from './redis/scan';
 export * from './redis/scripts';
+export * from './redis/errors';
 export * from './engine/dedup';
 export * from './engine/diversity';
 export * from './engine/engine';

@@ -62,6 +62,117 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`${variable}: `));
   });
 
+  it('puts every variable where Config has it', () => {
+    const config = loadConfig({
+      NODE_ENV: 'staging',
+      HOST: '127.0.0.1',
+      PORT: '9000',
+      REDIS_URL: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000',
+      REDIS_MODE: 'cluster',
+      API_KEYS: 'k1,k2',
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      OPENAI_API_KEY: 'ok',
+      OPENAI_MODEL: 'llama3.1',
+      OPENAI_MAX_RETRIES: '2',
+      OPENAI_TIMEOUT_MS: '60000',
+      WORKER_CONCURRENCY: '8',
+      WORKER_LOCK_DURATION_MS: '40000',
+      WORKER_STALLED_INTERVAL_MS: '20000',
+      WORKER_SHUTDOWN_GRACE_MS: '1000',
+      WORKER_HEAP_GROWTH_PERCENT: '100',
+      JOB_MAX_PARALLEL_BATCHES: '3',
+      JOB_MAX_BARREN_BATCHES: '5',
+      JOB_MAX_FAILED_CALLS: '6',
+      JOB_RETENTION_HOURS: '1.5',
+      MAX_INPUTS_PER_JOB: '123',
+      CRITIC_ENABLED: 'no',
+      LLM_REQUESTS_PER_MINUTE: '60',
+      LLM_TOKENS_PER_MINUTE: '90000',
+      LLM_MAX_CONCURRENCY: '2',
+      MAX_BODY_BYTES: '4096',
+      ADMIN_USER: 'ops',
+      ADMIN_PASSWORD: 'secret',
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: '0',
+      LLM_PRICE_INPUT_PER_MTOK: '3',
+      LLM_PRICE_OUTPUT_PER_MTOK: '15',
+      QUEUE_NAME: 'jobs',
+      KEY_PREFIX: 'pre',
+    });
+    expect(config).toStrictEqual({
+      nodeEnv: 'staging',
+      host: '127.0.0.1',
+      port: 9000,
+      redisUrl: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000',
+      redisMode: 'cluster',
+      redisNodes: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'],
+      apiKeys: ['k1', 'k2'],
+      usingDevKey: false,
+      llm: { provider: 'openai', baseURL: 'http://127.0.0.1:11434/v1', apiKey: 'ok', model: 'llama3.1', maxRetries: 2, timeoutMs: 60_000 },
+      worker: { concurrency: 8, lockDurationMs: 40_000, stalledIntervalMs: 20_000, shutdownGraceMs: 1_000, heapGrowthPercent: 100 },
+      job: { maxParallelBatches: 3, maxBarrenBatches: 5, maxFailedCalls: 6, retentionHours: 1.5, maxInputs: 123, critic: false },
+      llmLimits: { requestsPerMinute: 60, tokensPerMinute: 90_000, maxConcurrency: 2 },
+      maxBodyBytes: 4096,
+      admin: { user: 'ops', password: 'secret' },
+      logLevel: 'warn',
+      metricsPort: 0,
+      llmPrice: { inputPerMTok: 3, outputPerMTok: 15 },
+      queueName: 'jobs',
+      keyPrefix: 'pre',
+    });
+  });
+
+  it('leaves out what is not set: no admin, no price override, the critic on; an empty variable is not set', () => {
+    const config = loadConfig({ HOST: '', PORT: '  ', API_KEYS: ' ', CRITIC_ENABLED: '' });
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, apiKeys: [DEV_API_KEY], admin: null, llmPrice: null, job: { critic: true } });
+    expect(loadConfig({ CRITIC_ENABLED: 'false' }).job.critic).toBe(false);
+    expect(loadConfig({ CRITIC_ENABLED: 'yes' }).job.critic).toBe(true);
+  });
+
+  it('takes the Anthropic settings only for Anthropic, trimmed', () => {
+    expect(loadConfig({ ANTHROPIC_API_KEY: '  sk-test  ' }).llm).toStrictEqual({
+      provider: 'anthropic',
+      apiKey: 'sk-test',
+      baseURL: undefined,
+      model: 'claude-sonnet-5-5',
+      maxRetries: 4,
+      timeoutMs: 120_000,
+    });
+    expect(loadConfig({ LLM_PROVIDER: 'offline', ANTHROPIC_API_KEY: 'sk', OPENAI_MODEL: 'x' }).llm).toStrictEqual({ provider: 'offline' });
+  });
+
+  it.each([
+    [{ ADMIN_PASSWORD: 'pw' }, 'ADMIN_PASSWORD'],
+    [{ LLM_PRICE_INPUT_PER_MTOK: '1' }, 'LLM_PRICE_OUTPUT_PER_MTOK'],
+    [{ LLM_PRICE_OUTPUT_PER_MTOK: '-1' }, 'LLM_PRICE_OUTPUT_PER_MTOK'],
+    [{ CRITIC_ENABLED: 'maybe' }, 'CRITIC_ENABLED'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ QUEUE_NAME: 'a queue' }, 'QUEUE_NAME'],
+    [{ KEY_PREFIX: 'a:b' }, 'KEY_PREFIX'],
+    [{ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'ftp://127.0.0.1/v1', OPENAI_MODEL: 'm' }, 'OPENAI_BASE_URL'],
+    [{ ANTHROPIC_BASE_URL: 'not a url' }, 'ANTHROPIC_BASE_URL'],
+    [{ ANTHROPIC_TIMEOUT_MS: '10' }, 'ANTHROPIC_TIMEOUT_MS'],
+    [{ MAX_BODY_BYTES: '10' }, 'MAX_BODY_BYTES'],
+    [{ METRICS_PORT: '-1' }, 'METRICS_PORT'],
+  ])('also names the variable for %j', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`\\n  ${variable}: `));
+  });
+
+  it('names every bad variable at once, and both that LLM_PROVIDER=openai needs', () => {
+    const message = (() => {
+      try {
+        loadConfig({ PORT: 'x', WORKER_CONCURRENCY: '0', LOG_LEVEL: 'loud' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/^Invalid configuration:\n/);
+    for (const variable of ['PORT', 'WORKER_CONCURRENCY', 'LOG_LEVEL']) expect(message).toMatch(new RegExp(`\\n  ${variable}: `));
+    expect(() => loadConfig({ LLM_PROVIDER: 'openai' })).toThrow(/OPENAI_BASE_URL: .*\n {2}OPENAI_MODEL: /);
+  });
+
   it('starts in production when keys are given', () => {
     const config = loadConfig({ NODE_ENV: 'production', API_KEYS: 'k1' });
     expect(config.usingDevKey).toBe(false);

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config';
+import { watchClusterNodes } from './errors';
 
 /**
  * Connections to Redis: one server or a Redis Cluster, with the options of
@@ -45,7 +46,9 @@ export function connect(target: RedisTarget | string, options: RedisOptions): Re
     if (redisNodes.length !== 1) throw new Error(`a standalone Redis needs exactly one URL, got ${redisNodes.length}`);
     return new Redis(redisNodes[0]!, options);
   }
-  return new Cluster(redisNodes, clusterOptions(options, redisNodes[0]));
+  const cluster = new Cluster(redisNodes, clusterOptions(options, redisNodes[0]));
+  watchClusterNodes(cluster); // tells a lost node from one not used yet (isRedisUnavailable)
+  return cluster;
 }
 
 /**
@@ -85,10 +88,12 @@ export function clusterOptions(options: RedisOptions, seedUrl?: string): Cluster
 export function duplicateConnection<C extends RedisClient>(client: C, overrides: RedisOptions = {}): C {
   if (client instanceof Cluster) {
     const extra = clusterOptions(overrides);
-    return client.duplicate([], {
+    const duplicate = client.duplicate([], {
       ...extra,
       redisOptions: { ...client.options.redisOptions, ...extra.redisOptions },
-    }) as C;
+    });
+    watchClusterNodes(duplicate);
+    return duplicate as C;
   }
   return (client as Redis).duplicate(overrides) as C;
 }
