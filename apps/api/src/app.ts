@@ -3,7 +3,8 @@ import { pinoHttp } from 'pino-http';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { basicAuth, requireApiKey } from './auth';
+import { keyLabel } from '@datagen/core';
+import { basicAuth, requireApiKey, tenantOf } from './auth';
 import type { ApiContext } from './context';
 import { clientErrorStatus, errorHandler, HttpError, ServiceUnavailableError, unknownRoute, withTimeout } from './errors';
 import { serveOpenApi } from './openapi';
@@ -19,7 +20,14 @@ export function createApp(ctx: ApiContext): Express {
     res.json({ status: 'ok' });
   });
   // Prometheus: this process's metrics, then BullMQ's own queue metrics.
+  const tenants = [...new Set(ctx.config.apiKeys.map(tenantOf))];
   app.get('/metrics', async (_req, res) => {
+    // Each key's unfinished jobs, queued and running, as of this scrape (a key is labelled by a hash).
+    const load = await withTimeout(ctx.jobs.load(tenants), ctx.redisTimeoutMs).catch(() => null);
+    for (const [tenant, { queued, running }] of load ?? []) {
+      ctx.metrics.keyJobs.set({ key: keyLabel(tenant), state: 'queued' }, queued);
+      ctx.metrics.keyJobs.set({ key: keyLabel(tenant), state: 'running' }, running);
+    }
     const queueMetrics = await withTimeout(ctx.queue.exportPrometheusMetrics(), ctx.redisTimeoutMs).catch(() => '');
     res.type(ctx.metrics.registry.contentType).send(`${await ctx.metrics.registry.metrics()}\n${queueMetrics}`);
   });

@@ -9,6 +9,7 @@ import {
   isRedisUnavailable,
   JobEndedError,
   JobNotFoundError,
+  QuotaExceededError,
   withRedisTimeout,
   type RedisClientState,
 } from '@datagen/core';
@@ -83,6 +84,8 @@ export function errorHandler(logger: Logger, redis?: RedisClientState): ErrorReq
       res.end();
       return;
     }
+    // A quota refusal says when to come back (seconds, as RFC 9110's Retry-After).
+    if (error instanceof QuotaExceededError) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
     res.status(status).json({ detail });
   };
 }
@@ -94,6 +97,7 @@ function toHttp(error: unknown, redis: RedisClientState | undefined): { status: 
   if (error instanceof JobEndedError || error instanceof IdempotencyConflictError || error instanceof IdempotencyPendingError) {
     return { status: 409, detail: error.message };
   }
+  if (error instanceof QuotaExceededError) return { status: 429, detail: error.message };
   if (error instanceof InvalidCursorError) return { status: 422, detail: [{ loc: ['query', 'cursor'], msg: error.message, type: 'value_error' }] };
   // An error that carries a 4xx status is the request's fault, whoever raised it: body-parser
   // (http-errors), Express's router (400 for a path parameter with a broken %-escape), ...

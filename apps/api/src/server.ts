@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { apiRedisOptions, configuredPrice, connect, createMetrics, createQueue, JobService, JobStore, ReportThread, type Config } from '@datagen/core';
+import { apiRedisOptions, configuredPrice, connect, createMetrics, createQueue, JobService, JobStore, ReportThread, type Config, type Quota } from '@datagen/core';
 import { createApp } from './app';
+import { tenantOf } from './auth';
 import type { ApiContext } from './context';
 
 export interface ApiServer {
@@ -26,6 +27,8 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
     price: configuredPrice(config),
     onEnded: (state) => metrics.jobsFinished.inc({ state }),
     measureReport: reports.measure,
+    scheduling: config.tenancy.scheduling,
+    quotaOf: quotasByTenant(config),
   });
   const ctx: ApiContext = { config, redis, jobs, queue, logger, metrics, redisTimeoutMs: 3_000 };
   ctx.queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
@@ -62,4 +65,10 @@ function waitUntilReady(redis: ApiContext['redis'], timeoutMs: number): Promise<
     const timer = setTimeout(done, timeoutMs);
     redis.once('ready', done);
   });
+}
+
+/** Each tenant's quotas: the defaults (QUOTA_*), with KEY_QUOTAS's overrides for its key. */
+function quotasByTenant(config: Config): (tenant: string) => Quota {
+  const overrides = new Map(Object.entries(config.tenancy.keyQuotas).map(([key, quota]) => [tenantOf(key), quota]));
+  return (tenant) => ({ ...config.tenancy.quota, ...overrides.get(tenant) });
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { startJobSchema, type JobService } from '@datagen/core';
+import { NO_QUOTA, startJobSchema, type JobService } from '@datagen/core';
 import { RedisServerProcess } from '../../../test/support/processes';
 import { KEY_A, KEY_B, startStack, type TestStack } from '../../../test/support/stack';
 import { tenantOf } from '../src/auth';
@@ -39,7 +39,7 @@ async function endedJobs(jobs: JobService, key: string, count: number): Promise<
         const jobId = `job${String(i).padStart(6, '0')}${key}`;
         ids[i] = jobId;
         await jobs.store.create({ jobId, tenant, request, createdAt: base + i, message: 'Queued' });
-        await jobs.store.index(tenant, jobId, base + i);
+        await jobs.store.admit(tenant, { jobId, createdAt: base + i, n: 3 }, NO_QUOTA);
         await jobs.end({ jobId, target: 3 }, null, { state: 'CANCELLED', message: 'Cancelled.', report: null });
       }),
     );

@@ -6,6 +6,7 @@ import { writeReport } from './report';
 import { dedupSection } from './sections/dedup';
 import { apiSection } from './sections/api';
 import { engineSection, ENGINE_DEFAULTS } from './sections/engine';
+import { fairnessSection, FAIRNESS_DEFAULTS } from './sections/fairness';
 import { memorySection, MEMORY_DEFAULTS } from './sections/memory';
 import { scaleOutSection, SCALE_OUT_DEFAULTS } from './sections/scaleOut';
 import { timeToNSection, TIME_TO_N_DEFAULTS } from './sections/timeToN';
@@ -18,7 +19,7 @@ import { renderTable, type SectionResult } from './table';
  * with `--out FILE`. Redis: REDIS_URL, else a redis-server of its own.
  */
 
-export const SECTIONS = ['dedup', 'time-to-n', 'engine', 'api', 'scale-out', 'memory'] as const;
+export const SECTIONS = ['dedup', 'time-to-n', 'engine', 'api', 'scale-out', 'memory', 'fairness'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const USAGE = `usage: node apps/bench/dist/main.js [--only ${SECTIONS.join('|')}[,...]] [--out FILE]
@@ -114,6 +115,8 @@ function run(name: SectionName, redisUrl: string): Promise<SectionResult> {
       return scaleOutSection({ redisUrl, ...SCALE_OUT_DEFAULTS });
     case 'memory':
       return memorySection({ redisUrl, ...MEMORY_DEFAULTS });
+    case 'fairness':
+      return fairnessSection({ redisUrl, ...FAIRNESS_DEFAULTS });
   }
 }
 

@@ -40,6 +40,10 @@ export function serviceEnv(redisUrl: string, ns: string, llm: FakeLlm, extra: Re
     MAX_INPUTS_PER_JOB: '100000',
     // What the service adds on top of the LLM is measured with the critic off (a critic doubles the calls); time-to-N also runs with it on.
     CRITIC_ENABLED: 'false',
+    // One bench key submits thousands of jobs a second: its quotas are off (the fair-share section sets its own).
+    QUOTA_MAX_OPEN_JOBS: '0',
+    QUOTA_MAX_OPEN_INPUTS: '0',
+    QUOTA_SUBMITS_PER_MINUTE: '0',
     ...extra,
   };
 }

@@ -8,6 +8,7 @@ import {
   createQueue,
   failedMessage,
   JobService,
+  keyLabel,
   type JobRun,
   countBatch,
   createMetrics,
@@ -66,7 +67,7 @@ export async function startGenerationWorker(
   // One rate limit for all workers (buckets in Redis), and calls in flight that back off on 429s.
   const { requestsPerMinute, tokensPerMinute, maxConcurrency } = config.llmLimits;
   const llm = new RateLimitedProvider(metered, {
-    limiter: new SharedRateLimiter(redis, { keyPrefix: config.keyPrefix, requestsPerMinute, tokensPerMinute }),
+    limiter: new SharedRateLimiter(redis, { keyPrefix: config.keyPrefix, requestsPerMinute, tokensPerMinute, fairShare: config.tenancy.llmFairShare }),
     concurrency: new AdaptiveConcurrency(maxConcurrency, {
       onChange: (limit, reason) =>
         reason === 'throttled'
@@ -101,7 +102,7 @@ export async function startGenerationWorker(
     try {
       const outcome = await runGeneration(
         { jobId, request: run.record.request, accepted: [...run.stored], generatedSeeds: run.record.generatedSeeds, themes: run.record.themes },
-        llm,
+        llm.forTenant(run.record.tenant, () => metrics.keyLlmCalls.inc({ key: keyLabel(run.record.tenant) })),
         countingSink(run, metrics),
         {
           maxParallelBatches: config.job.maxParallelBatches,

@@ -27,6 +27,43 @@ const integer = (min: number, max: number, fallback: number) => z.coerce.number(
 /** Text that may be left out (loadConfig reads an empty variable as not set). */
 const optionalText = () => z.string().trim().optional();
 
+const booleanText = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const quotaOverrideSchema = z
+  .object({
+    maxOpenJobs: z.number().int().min(0).optional(),
+    maxOpenInputs: z.number().int().min(0).optional(),
+    submitsPerMinute: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+/** KEY_QUOTAS: a JSON object from API key to quota overrides. */
+const keyQuotasSchema = z
+  .string()
+  .trim()
+  .optional()
+  .transform((text, ctx): Record<string, z.infer<typeof quotaOverrideSchema>> => {
+    if (text === undefined) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not JSON; e.g. {"team-a-key": {"maxOpenJobs": 5, "submitsPerMinute": 10}}' });
+      return z.NEVER;
+    }
+    const checked = z.record(z.string().min(1), quotaOverrideSchema).safeParse(parsed);
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(the object)'}: ${issue.message} (keys: maxOpenJobs, maxOpenInputs, submitsPerMinute, whole numbers)` });
+      return z.NEVER;
+    }
+    return checked.data;
+  });
+
 const llmSchema = z
   .object({
     provider: envVar('LLM_PROVIDER', z.enum(['anthropic', 'openai', 'offline']).optional()),
@@ -115,13 +152,7 @@ const configSchema = z
       retentionHours: envVar('JOB_RETENTION_HOURS', z.coerce.number().positive().max(24 * 365).default(168)),
       maxInputs: envVar('MAX_INPUTS_PER_JOB', integer(1, 1_000_000, 10_000)),
       /** Judge each batch with an LLM critic. */
-      critic: envVar(
-        'CRITIC_ENABLED',
-        z
-          .enum(['true', 'false', '1', '0', 'yes', 'no'])
-          .default('true')
-          .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-      ),
+      critic: envVar('CRITIC_ENABLED', booleanText(true)),
     }),
     /** The LLM provider's limits, held across all workers together (llm/rateLimit.ts); 0 means unlimited. */
     llmLimits: z.object({
@@ -129,6 +160,21 @@ const configSchema = z
       tokensPerMinute: envVar('LLM_TOKENS_PER_MINUTE', integer(0, 1_000_000_000, 0)),
       /** LLM calls in flight per worker process, across all its jobs; lowered for a while after 429s. */
       maxConcurrency: envVar('LLM_MAX_CONCURRENCY', integer(1, 1024, 16)),
+    }),
+    /** How API keys share the service (docs/reliability.md, "Fair share between API keys"). */
+    tenancy: z.object({
+      /** fair: keys take turns in the queue; fifo: first in, first out. */
+      scheduling: envVar('SCHEDULING', z.enum(['fair', 'fifo']).default('fair')),
+      /** Every key's quotas, unless KEY_QUOTAS says otherwise for it; 0 is no limit. */
+      quota: z.object({
+        maxOpenJobs: envVar('QUOTA_MAX_OPEN_JOBS', integer(0, 10_000_000, 1_000)),
+        maxOpenInputs: envVar('QUOTA_MAX_OPEN_INPUTS', integer(0, 1_000_000_000, 1_000_000)),
+        submitsPerMinute: envVar('QUOTA_SUBMITS_PER_MINUTE', integer(0, 10_000_000, 600)),
+      }),
+      /** Per key: `{"<api key>": {"maxOpenJobs": 5, "maxOpenInputs": 1000, "submitsPerMinute": 10}}`, any of the three. */
+      keyQuotas: envVar('KEY_QUOTAS', keyQuotasSchema),
+      /** Hold each key to its share of the LLM request budget while other keys are active too. */
+      llmFairShare: envVar('LLM_FAIR_SHARE', booleanText(true)),
     }),
     maxBodyBytes: envVar('MAX_BODY_BYTES', integer(1024, 100 * 1024 * 1024, 1024 * 1024)),
     admin: z

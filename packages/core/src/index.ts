@@ -40,6 +40,7 @@ export * from './store/readItemPage';
 export * from './store/readRejectedPage';
 export * from './store/finishJob';
 export * from './store/idempotency';
+export * from './store/admitJob';
 export * from './queue/queue';
 export * from './jobs/errors';
 export * from './jobs/jobService';

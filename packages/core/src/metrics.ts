@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatchCounts } from './model/job';
 
 /**
@@ -14,6 +14,15 @@ export interface Metrics {
   unusableAnswers: Counter;
   jobsFinished: Counter<'state'>;
   jobsSubmitted: Counter;
+  /** Jobs queued and running, by key (its tenant id's first 12 hex digits: a hash, never the key); the API sets it at each scrape. */
+  keyJobs: Gauge<'key' | 'state'>;
+  /** LLM calls by key (a worker's). */
+  keyLlmCalls: Counter<'key'>;
+}
+
+/** How a key (tenant) is labelled in metrics: a short prefix of its tenant id, which is itself a hash of the key. */
+export function keyLabel(tenant: string): string {
+  return tenant.slice(0, 12);
 }
 
 export function createMetrics(service: 'api' | 'worker'): Metrics {
@@ -54,6 +63,13 @@ export function createMetrics(service: 'api' | 'worker'): Metrics {
       registers,
     }),
     jobsSubmitted: new Counter({ name: 'datagen_jobs_submitted_total', help: 'Jobs accepted by the API.', registers }),
+    keyJobs: new Gauge({
+      name: 'datagen_key_jobs',
+      help: 'Unfinished jobs by key (a hash of it) and state (queued, running), as of the scrape.',
+      labelNames: ['key', 'state'],
+      registers,
+    }),
+    keyLlmCalls: new Counter({ name: 'datagen_key_llm_calls_total', help: 'LLM calls by key (a hash of it).', labelNames: ['key'], registers }),
   };
 }
 

@@ -99,6 +99,12 @@ describe('loadConfig', () => {
       LLM_PRICE_OUTPUT_PER_MTOK: '15',
       QUEUE_NAME: 'jobs',
       KEY_PREFIX: 'pre',
+      SCHEDULING: 'fifo',
+      QUOTA_MAX_OPEN_JOBS: '7',
+      QUOTA_MAX_OPEN_INPUTS: '700',
+      QUOTA_SUBMITS_PER_MINUTE: '70',
+      KEY_QUOTAS: '{"k1": {"maxOpenJobs": 1}, "k2": {"submitsPerMinute": 0}}',
+      LLM_FAIR_SHARE: 'false',
     });
     expect(config).toStrictEqual({
       nodeEnv: 'staging',
@@ -113,6 +119,12 @@ describe('loadConfig', () => {
       worker: { concurrency: 8, lockDurationMs: 40_000, stalledIntervalMs: 20_000, shutdownGraceMs: 1_000, heapGrowthPercent: 100 },
       job: { maxParallelBatches: 3, maxBarrenBatches: 5, maxFailedCalls: 6, retentionHours: 1.5, maxInputs: 123, critic: false },
       llmLimits: { requestsPerMinute: 60, tokensPerMinute: 90_000, maxConcurrency: 2 },
+      tenancy: {
+        scheduling: 'fifo',
+        quota: { maxOpenJobs: 7, maxOpenInputs: 700, submitsPerMinute: 70 },
+        keyQuotas: { k1: { maxOpenJobs: 1 }, k2: { submitsPerMinute: 0 } },
+        llmFairShare: false,
+      },
       maxBodyBytes: 4096,
       admin: { user: 'ops', password: 'secret' },
       logLevel: 'warn',
@@ -121,6 +133,15 @@ describe('loadConfig', () => {
       queueName: 'jobs',
       keyPrefix: 'pre',
     });
+  });
+
+  it.each([
+    ['not json', 'KEY_QUOTAS'],
+    ['{"k1": {"maxOpenJobs": -1}}', 'KEY_QUOTAS'],
+    ['{"k1": {"maxJobs": 1}}', 'KEY_QUOTAS'],
+    ['[1]', 'KEY_QUOTAS'],
+  ])('names KEY_QUOTAS for a bad value %j', (value, variable) => {
+    expect(() => loadConfig({ KEY_QUOTAS: value })).toThrow(new RegExp(`${variable}: `));
   });
 
   it('leaves out what is not set: no admin, no price override, the critic on; an empty variable is not set', () => {

@@ -224,6 +224,41 @@ describe('SharedRateLimiter', () => {
   });
 });
 
+describe('SharedRateLimiter: fair share between keys', () => {
+  /** Four "workers" for 5 s: three busy with key A's calls, one with key B's; answers how many calls each key got. */
+  async function share(fairShare: boolean): Promise<{ a: number; b: number }> {
+    const keyPrefix = newPrefix();
+    const workers = Array.from({ length: 4 }, () => new SharedRateLimiter(connection(), { keyPrefix, requestsPerMinute: 240, tokensPerMinute: 0, requestBurst: 2, fairShare }));
+    const got = { a: 0, b: 0 };
+    const stop = new AbortController();
+    const loop = async (limiter: SharedRateLimiter, key: 'a' | 'b') => {
+      for (;;) {
+        try {
+          await limiter.acquire(1, stop.signal, `tenant-${key}`);
+        } catch {
+          return; // stopped
+        }
+        got[key]++;
+      }
+    };
+    const loops = [loop(workers[0]!, 'a'), loop(workers[1]!, 'a'), loop(workers[2]!, 'a'), loop(workers[3]!, 'b')];
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    stop.abort();
+    await Promise.all(loops);
+    return got;
+  }
+
+  it('holds a key to its share of the request budget while another key asks too, whatever its number of workers', async () => {
+    const fair = await share(true);
+    const unfair = await share(false);
+    const shareOf = (g: { a: number; b: number }) => g.b / (g.a + g.b);
+    console.log(`4 workers, 3 asking for key A and 1 for key B, 4 requests/s shared: with the fair share B got ${fair.b} of ${fair.a + fair.b} (${(100 * shareOf(fair)).toFixed(0)}%), without it ${unfair.b} of ${unfair.a + unfair.b} (${(100 * shareOf(unfair)).toFixed(0)}%)`);
+    // Two keys active: each may take half; without the share, B gets about the quarter its one worker wins.
+    expect(shareOf(fair)).toBeGreaterThan(0.35);
+    expect(fair.a + fair.b).toBeLessThanOrEqual(2 + 4 * 5.5); // the global budget still holds: burst + 4/s
+  }, 30_000);
+});
+
 describe('AdaptiveConcurrency', () => {
   it('halves on a rate limit, once per round of calls, never below 1', async () => {
     const changes: Array<[number, string]> = [];

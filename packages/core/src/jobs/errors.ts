@@ -55,3 +55,15 @@ export class IncompleteJobError extends Error {
     super(`job ${jobId} was to end DONE with ${stored} of ${target} inputs stored; refused`);
   }
 }
+
+/** A submit over one of its key's quotas: nothing was queued. `retryAfterMs`: when to try again. */
+export class QuotaExceededError extends Error {
+  override readonly name = 'QuotaExceededError';
+  constructor(
+    readonly quota: 'open_jobs' | 'open_inputs' | 'submit_rate',
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}

@@ -11,8 +11,9 @@ import type { JobRead, ReadSelection } from '../store/readJob';
 import type { StoredItem } from '../store/readItemPage';
 import type { JobRecord } from '../store/records';
 import { JobOwnershipLostError } from '../store/status';
-import { IdempotencyConflictError, IdempotencyPendingError, IncompleteJobError, InvalidCursorError, JobEndedError, JobNotFoundError } from './errors';
-import { cancelledMessage, QUEUED_MESSAGE } from '../model/messages';
+import { IdempotencyConflictError, IdempotencyPendingError, IncompleteJobError, InvalidCursorError, JobEndedError, JobNotFoundError, QuotaExceededError } from './errors';
+import { cancelledMessage, QUEUED_MESSAGE, waitingTurnMessage } from '../model/messages';
+import type { AdmitOutcome, Quota } from '../store/admitJob';
 import { measureReportInline, type ReportMeasure } from './report';
 import { JobRun } from './run';
 import { queueView, resolveState, settlement } from './state';
@@ -33,6 +34,10 @@ export interface JobServiceOptions {
   onEnded?: (state: TerminalState) => void;
   /** How the report of a job ended here is measured: in this thread (the default, for workers) or off it (the API). */
   measureReport?: ReportMeasure;
+  /** fair (the default): a job's queue priority is its rank among its key's unfinished jobs, so keys take turns; fifo: first in, first out. */
+  scheduling?: 'fair' | 'fifo';
+  /** A tenant's quotas (the API's, from QUOTA_* and KEY_QUOTAS); none when absent. */
+  quotaOf?: (tenant: string) => Quota;
 }
 
 /** A page of a tenant's jobs: newest last; `next` continues with older ones. */
@@ -129,7 +134,9 @@ export class JobService {
     const page = await this.store.page(tenant, index, query.limit, decodeCursor(query.cursor));
     const found = await Promise.all(page.entries.map((entry) => this.current(entry.jobId, { messages: { last: 1 } })));
     const jobs: DataGenerationStatus[] = [];
-    for (const view of found) {
+    for (const [i, view] of found.entries()) {
+      // An open job whose record has expired (it never ran within the retention): forget it, and its inputs.
+      if (view === null && index === 'open') await this.store.indexEnd(tenant, page.entries[i]!.jobId, null, page.entries[i]!.createdAt).catch(() => undefined);
       if (view === null || view.read.job.tenant !== tenant) continue;
       const { read, state } = view;
       // An ended job still in the open index: its finish's second step was lost (or is on its way). Put it right.
@@ -159,6 +166,27 @@ export class JobService {
     return { rejected: shown, next: rejected.length > page.limit && last !== undefined ? last.index + 1 : null, total };
   }
 
+  /**
+   * Unfinished jobs by key, queued and running, for the keys asked about:
+   * each key's open index, and BullMQ's active jobs (as many as the workers
+   * run at once) read for their key. For /metrics.
+   */
+  async load(tenants: readonly string[]): Promise<Map<string, { queued: number; running: number }>> {
+    const load = new Map(tenants.map((t) => [t, { queued: 0, running: 0 }]));
+    const open = await Promise.all(tenants.map((t) => this.store.countOpen(t)));
+    const active = await this.queue.getJobs(['active']);
+    const owners = await Promise.all(active.map((job) => this.store.read(job.data.jobId).then((r) => r?.job.tenant)));
+    for (const owner of owners) {
+      const entry = owner === undefined ? undefined : load.get(owner);
+      if (entry !== undefined) entry.running++;
+    }
+    tenants.forEach((t, i) => {
+      const entry = load.get(t)!;
+      entry.queued = Math.max(0, open[i]! - entry.running);
+    });
+    return load;
+  }
+
   // --------------------------------------------------------------- submit
 
   /** Validated request in, queued job out; a repeated Idempotency-Key answers the job it created. */
@@ -173,16 +201,27 @@ export class JobService {
       }
     }
     const createdAt = Date.now();
+    const n = request.num_inputs_to_generate;
+    let rank: number;
     try {
-      // Record, index, then queue: a job is never queued without its record, and
-      // one that is listed before it is queued reads QUEUED (jobs/state.ts).
+      // Record, admission (quotas and indexes), then queue: a job is never queued without its
+      // record, and one that is listed before it is queued reads QUEUED (jobs/state.ts).
       await this.store.create({ jobId, tenant, request, createdAt, message: QUEUED_MESSAGE });
-      await this.store.index(tenant, jobId, createdAt);
-      await this.queue.add('generate', { jobId }, jobOptions(jobId, this.options.retentionHours));
+      const admitted = await this.store.admit(tenant, { jobId, createdAt, n }, this.options.quotaOf?.(tenant) ?? NO_QUOTA);
+      if (admitted.kind !== 'admitted') throw quotaError(admitted, this.options.quotaOf?.(tenant) ?? NO_QUOTA, n);
+      rank = admitted.rank;
+      // Keys take turns: a job's priority is its rank among its key's unfinished jobs (1 first).
+      const priority = this.options.scheduling === 'fifo' ? undefined : Math.min(rank, MAX_PRIORITY);
+      await this.queue.add('generate', { jobId }, { ...jobOptions(jobId, this.options.retentionHours), ...(priority !== undefined && { priority }) });
     } catch (error) {
       await this.store.discard(jobId, tenant).catch(() => undefined);
       if (idempotencyKey !== undefined) await this.store.releaseIdempotencyKey(tenant, idempotencyKey).catch(() => undefined);
       throw error;
+    }
+    const messages = [QUEUED_MESSAGE];
+    if (rank > 1 && this.options.scheduling !== 'fifo') {
+      messages.push(waitingTurnMessage(rank));
+      await this.store.addMessage(jobId, null, messages[1]!).catch(() => undefined); // an ended job (cancelled already) takes none
     }
     // Answered from what was just stored: QUEUED as of this request, even if a worker has taken it since.
     const job = {
@@ -198,7 +237,7 @@ export class JobService {
       report: null,
       itemCount: 0,
     };
-    return { status: buildStatus(job, 'QUEUED', { messages: [QUEUED_MESSAGE], data: [] }, this.options.price), replayed: false };
+    return { status: buildStatus(job, 'QUEUED', { messages, data: [] }, this.options.price), replayed: false };
   }
 
   /** The job an earlier request with the same Idempotency-Key created; it may still be being created. */
@@ -425,4 +464,36 @@ function itemView(item: StoredItem): ItemView {
     nearest: p?.nearest ?? null,
     accepted_at: p?.accepted_at ?? null,
   };
+}
+
+/** No limits: what a job service without quotas admits. */
+export const NO_QUOTA: Quota = { maxOpenJobs: 0, maxOpenInputs: 0, submitsPerMinute: 0 };
+
+/** BullMQ's highest priority number (the lowest priority). */
+const MAX_PRIORITY = 2_097_152;
+
+/** How long a client refused for too many unfinished jobs (or inputs) is told to wait: about a job slot's turn. */
+const RETRY_OPEN_MS = 10_000;
+
+function quotaError(outcome: Exclude<AdmitOutcome, { kind: 'admitted' }>, quota: Quota, n: number): QuotaExceededError {
+  switch (outcome.kind) {
+    case 'over_open':
+      return new QuotaExceededError(
+        'open_jobs',
+        `This API key has ${outcome.open} unfinished jobs, its quota (${quota.maxOpenJobs} at once); submit again when one ends.`,
+        RETRY_OPEN_MS,
+      );
+    case 'over_inputs':
+      return new QuotaExceededError(
+        'open_inputs',
+        `This API key's unfinished jobs ask for ${outcome.inputs} inputs; ${n} more would pass its quota of ${quota.maxOpenInputs}. Submit again when one ends, or ask for fewer.`,
+        RETRY_OPEN_MS,
+      );
+    case 'over_rate':
+      return new QuotaExceededError(
+        'submit_rate',
+        `This API key submits faster than its quota of ${quota.submitsPerMinute} jobs a minute; retry in ${Math.ceil(outcome.waitMs / 1000)} s.`,
+        outcome.waitMs,
+      );
+  }
 }

@@ -18,6 +18,8 @@ export interface GenerateBatchRequest {
   /** Structured facts the prompt was built from, for providers that are not LLMs. */
   context: BatchContext;
   signal?: AbortSignal;
+  /** The key (tenant id) the call is for: rate limits hold each key to its share. */
+  tenant?: string;
   /**
    * Called for every attempt the API throttled (429 rate limit, 529 overload),
    * also ones the provider then retries by itself, so a rate limiter can slow

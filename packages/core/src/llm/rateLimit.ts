@@ -41,6 +41,8 @@ export interface SharedRateLimiterOptions extends RateLimits {
   maxCooldownMs?: number;
   /** For the jitter added to waits (so waiting processes do not all ask at the same moment). */
   random?: () => number;
+  /** Hold each key (a call's `tenant`) to its share of the request budget while other keys are active too (LLM_FAIR_SHARE). Default true. */
+  fairShare?: boolean;
 }
 
 export interface RateGrant {
@@ -67,8 +69,14 @@ export class SharedRateLimiter {
   private readonly maxCooldownMs: number;
   private readonly ttlMs: number;
   private readonly random: () => number;
-  /** One acquirer of this process talks to Redis at a time, in arrival order: fair, and no stampede at refill time. */
-  private readonly turn = new FifoQueue(() => 1);
+  /**
+   * Per key (tenant), one acquirer of this process talks to Redis at a time, in
+   * arrival order: fair, and no stampede at refill time. One queue a key, so a
+   * call waiting for its key's share never holds up another key's calls.
+   */
+  private readonly turns = new Map<string, FifoQueue>();
+  /** Hold each key to its share of the request budget while other keys are active too. */
+  private readonly fairShare: boolean;
   /** Local end of the cooldown, in local ms (used when the limits are unlimited). */
   private localCooldownUntil = 0;
 
@@ -83,6 +91,7 @@ export class SharedRateLimiter {
     this.tokenBurst = burst(options.tokenBurst, this.tokensPerMinute, 'tokenBurst');
     this.maxCooldownMs = options.maxCooldownMs ?? DEFAULT_MAX_COOLDOWN_MS;
     this.random = options.random ?? Math.random;
+    this.fairShare = options.fairShare ?? true;
     // Long enough for an idle bucket to refill completely: expiry then loses nothing.
     const refill = (size: number, perMinute: number) => (perMinute > 0 ? (size / perMinute) * 60_000 : 0);
     this.ttlMs = Math.ceil(Math.max(refill(this.requestBurst, this.requestsPerMinute), refill(this.tokenBurst, this.tokensPerMinute)) + 60_000);
@@ -99,7 +108,7 @@ export class SharedRateLimiter {
    * buckets (and any shared cooldown is over), then takes them. Rejects with
    * the signal's reason when it fires.
    */
-  async acquire(estimatedTokens: number, signal?: AbortSignal): Promise<RateGrant> {
+  async acquire(estimatedTokens: number, signal?: AbortSignal, tenant = ''): Promise<RateGrant> {
     signal?.throwIfAborted();
     const tokens = Math.max(0, Math.ceil(estimatedTokens));
     if (this.unlimited) {
@@ -110,15 +119,18 @@ export class SharedRateLimiter {
       }
       return { at: Date.now(), waits };
     }
-    await this.turn.acquire(signal);
+    let turn = this.turns.get(tenant);
+    if (turn === undefined) this.turns.set(tenant, (turn = new FifoQueue(() => 1)));
+    await turn.acquire(signal);
     try {
       for (let waits = 0; ; waits++) {
-        const [granted, waitMs, now] = await abortable(this.run('take', tokens), signal);
+        const [granted, waitMs, now] = await abortable(this.run('take', tokens, tenant), signal);
         if (granted === 1) return { at: now!, waits };
         await sleep(waitMs! + Math.floor(this.random() * Math.min(25, 1 + waitMs! / 10)), signal);
       }
     } finally {
-      this.turn.release();
+      turn.release();
+      if (turn.active === 0 && turn.waiting === 0) this.turns.delete(tenant);
     }
   }
 
@@ -149,8 +161,18 @@ export class SharedRateLimiter {
     return until!;
   }
 
-  private async run(mode: 'take' | 'adjust' | 'cooldown', amount: number): Promise<number[]> {
-    const args = { mode, rpm: this.requestsPerMinute, rcap: this.requestBurst, tpm: this.tokensPerMinute, tcap: this.tokenBurst, amount, ttl: this.ttlMs };
+  private async run(mode: 'take' | 'adjust' | 'cooldown', amount: number, tenant = ''): Promise<number[]> {
+    const args = {
+      mode,
+      rpm: this.requestsPerMinute,
+      rcap: this.requestBurst,
+      tpm: this.tokensPerMinute,
+      tcap: this.tokenBurst,
+      amount,
+      ttl: this.ttlMs,
+      tenant,
+      fair: this.fairShare,
+    };
     return (await runScript(this.redis!, LIMITER, [this.key], [JSON.stringify(args)])) as number[];
   }
 }
@@ -329,7 +351,7 @@ export class RateLimitedProvider implements LlmProvider {
     const slot = await this.concurrency.acquire(request.signal);
     try {
       const estimate = estimateTokens(request, this.outputTokensPerInput);
-      await this.limiter.acquire(estimate, request.signal);
+      await this.limiter.acquire(estimate, request.signal, request.tenant);
       // Providers that retry by themselves report each throttled attempt here; the others only fail.
       let reported = false;
       const onThrottled = (signal: ThrottleSignal) => {
@@ -343,7 +365,7 @@ export class RateLimitedProvider implements LlmProvider {
       // attempt took stays taken, as for a failed call (the API may count it); only the attempt that
       // answers is corrected by its usage below.
       const beforeRetry = async (attempt: number, signal?: AbortSignal) => {
-        await this.limiter.acquire(estimate, signal ?? request.signal);
+        await this.limiter.acquire(estimate, signal ?? request.signal, request.tenant);
         await request.beforeRetry?.(attempt, signal);
       };
       let result: GenerateBatchResult;
@@ -366,6 +388,18 @@ export class RateLimitedProvider implements LlmProvider {
     } finally {
       slot.release();
     }
+  }
+
+  /** This provider for the calls of one key (tenant): they are held to its share, and counted for it. */
+  forTenant(tenant: string, onCall?: () => void): LlmProvider {
+    return {
+      name: this.name,
+      isLlm: this.isLlm,
+      generateBatch: (request) => {
+        onCall?.();
+        return this.generateBatch({ ...request, tenant });
+      },
+    };
   }
 
   /** Fewer calls at once in this process; with a retry-after, a pause for every worker. */

@@ -2,6 +2,12 @@
 
 export const QUEUED_MESSAGE = 'Queued: waiting for a worker.';
 
+/** Said when a job queues behind earlier unfinished jobs of its key (fair scheduling). */
+export function waitingTurnMessage(rank: number): string {
+  const ahead = rank - 1;
+  return `Waiting for its turn: ${ahead} earlier unfinished job${ahead === 1 ? '' : 's'} of this key go${ahead === 1 ? 'es' : ''} first; keys take turns, so other keys' jobs may start before it.`;
+}
+
 /** A cancelled job's last message, saying what it kept. */
 export function cancelledMessage(kept: number, target: number): string {
   if (kept === 0) return 'Cancelled before any input was generated.';

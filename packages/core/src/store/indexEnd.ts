@@ -5,8 +5,15 @@ import { storeScript, type StoreContext } from './status';
 
 const script = storeScript('indexEnd');
 
-/** Moves an ended job from its tenant's open index to the index of its final state. Idempotent. */
-export async function indexEnd(ctx: StoreContext, tenant: string, jobId: string, state: TerminalState, createdAt: number): Promise<void> {
+/**
+ * Takes a job out of its tenant's open index, releasing its inputs from the
+ * tenant's quota, and (when it ended) lists it under its final state.
+ * `state` null: the job was discarded or is forgotten. Idempotent; answers
+ * whether the job was still open.
+ */
+export async function indexEnd(ctx: StoreContext, tenant: string, jobId: string, state: TerminalState | null, createdAt: number): Promise<boolean> {
   const t = tenantKeys(ctx.prefix, tenant);
-  await runScript(ctx.redis, script, [t.open, t.ended(state)], [jobId, createdAt, Date.now() - ctx.retentionMs, ctx.retentionMs]);
+  const args = { job: jobId, state: state ?? '', created_at: createdAt, oldest: Date.now() - ctx.retentionMs, ttl: ctx.retentionMs };
+  // KEYS[3] is unused without a state, but a script's keys are fixed (and share the tenant's slot).
+  return ((await runScript(ctx.redis, script, [t.open, t.quota, t.ended(state ?? 'DONE')], [JSON.stringify(args)])) as number) === 1;
 }

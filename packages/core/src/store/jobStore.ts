@@ -4,13 +4,14 @@ import type { RedisClient } from '../redis/connection';
 import { addMessage } from './addMessage';
 import { appendBatch, type BatchWrite } from './appendBatch';
 import { claimJob } from './claimJob';
+import { countOpen } from './countOpen';
 import { createJob } from './createJob';
 import { discardJob } from './discardJob';
 import { finishJob, type FinishWrite } from './finishJob';
 import { JobFollower } from './followJob';
 import { claimIdempotencyKey, releaseIdempotencyKey, type IdempotencyClaim } from './idempotency';
 import { indexEnd } from './indexEnd';
-import { indexJob } from './indexJob';
+import { admitJob, type Quota } from './admitJob';
 import { pageTenantJobs, type IndexEntry, type TenantIndex } from './pageTenantJobs';
 import { readItemPage } from './readItemPage';
 import { readRejectedPage } from './readRejectedPage';
@@ -42,10 +43,14 @@ export class JobStore {
   create(job: { jobId: string; tenant: string; request: JobRequest; createdAt: number; message: string }) {
     return createJob(this.ctx, job);
   }
-  index(tenant: string, jobId: string, createdAt: number) {
-    return indexJob(this.ctx, tenant, jobId, createdAt);
+  admit(tenant: string, job: { jobId: string; createdAt: number; n: number }, quota: Quota) {
+    return admitJob(this.ctx, tenant, job, quota);
   }
-  indexEnd(tenant: string, jobId: string, state: TerminalState, createdAt: number) {
+  /** A tenant's unfinished jobs (its open index). */
+  countOpen(tenant: string): Promise<number> {
+    return countOpen(this.ctx, tenant);
+  }
+  indexEnd(tenant: string, jobId: string, state: TerminalState | null, createdAt: number) {
     return indexEnd(this.ctx, tenant, jobId, state, createdAt);
   }
   discard(jobId: string, tenant: string) {

@@ -31,6 +31,8 @@ export function tenantKeys(prefix: string, tenant: string) {
     open: `${base}:open`,
     /** Jobs that ended in `state`. */
     ended: (state: TerminalState) => `${base}:ended:${state}`,
+    /** Hash: the inputs the tenant's unfinished jobs ask for (in all, and each one's), and its submit bucket. */
+    quota: `${base}:quota`,
   };
 }
 

@@ -30,6 +30,9 @@ export const ScriptStatus = {
   OUT_OF_PLACE: 5,
   INCOMPLETE: 6,
   CANCEL_REQUESTED: 7,
+  OVER_OPEN: 8,
+  OVER_INPUTS: 9,
+  OVER_RATE: 10,
 } as const;
 
 const LUA_DIR = path.join(__dirname, 'lua');

@@ -18,7 +18,12 @@
             tpm:    tokens per minute (0: unlimited);   tcap: the token bucket's size
             amount: tokens to take (take); tokens to give back, negative to charge more (adjust); ms (cooldown)
             ttl:    the key's TTL when idle, in ms
+            tenant: the key (tenant id) the call is for ('' for none)
+            fair:   with a tenant (take): hold each key to its share of the request budget
+                    (rpm / keys active in the last minute) while other keys are active too
           }
+          fields of the fair share: a:<tenant> when the key last asked (ms), k/kt:<tenant> its own
+          request bucket; a key idle for ten minutes is forgotten
   Returns: {granted (0 | 1), wait ms, now ms, cooldown end ms}
 ]]
 local time = redis.call('TIME')
@@ -64,6 +69,33 @@ end
 
 local wait = 0
 if cd > now then wait = cd - now end
+
+-- A key's share: while several keys ask, each may take rpm / (keys active) a minute.
+local kr, krate, kcap = nil, 0, 0
+local tenant = a.tenant or ''
+if rpm > 0 and a.fair and tenant ~= '' then
+  redis.call('HSET', KEYS[1], 'a:' .. tenant, now)
+  local fields = redis.call('HGETALL', KEYS[1])
+  local active = 0
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 2) == 'a:' then
+      local idle = now - tonumber(fields[i + 1])
+      if idle < 60000 then
+        active = active + 1
+      elseif idle > 600000 then
+        local who = string.sub(fields[i], 3)
+        redis.call('HDEL', KEYS[1], fields[i], 'k:' .. who, 'kt:' .. who)
+      end
+    end
+  end
+  if active > 1 then
+    krate, kcap = rpm / active, math.max(1, rcap / active)
+    local ks = redis.call('HMGET', KEYS[1], 'k:' .. tenant, 'kt:' .. tenant)
+    kr = level(ks[1], ks[2], krate, kcap)
+    if kr < 1 then wait = math.max(wait, math.ceil((1 - kr) * 60000 / krate)) end
+  end
+end
+
 local r, t = 0, 0
 if rpm > 0 then
   r = level(s[1], s[2], rpm, rcap)
@@ -76,6 +108,7 @@ if tpm > 0 then
 end
 if wait > 0 then return {0, wait, now, cd} end
 if rpm > 0 then redis.call('HSET', KEYS[1], 'r', r - 1, 'rt', now) end
+if kr then redis.call('HSET', KEYS[1], 'k:' .. tenant, kr - 1, 'kt:' .. tenant, now) end
 if tpm > 0 then redis.call('HSET', KEYS[1], 't', t - amount, 'tt', now) end
 keep()
 return {1, 0, now, cd}
