@@ -1,6 +1,7 @@
 import { startFakeAnthropic, type FakeAnthropic } from '@datagen/core/testing';
 import { ProcessStack, type ApiService } from '../../../test/support/processes';
 import { KEY_A, KEY_B, startStack, waitFor, type TestStack } from '../../../test/support/stack';
+import { tenantOf } from '../src/auth';
 
 /**
  * Fair share between API keys: one key's backlog never starves another, and
@@ -123,6 +124,19 @@ describe('quotas', () => {
     expect(Number(tooFast.retryAfter)).toBeGreaterThanOrEqual(9);
     expect(Number(tooFast.retryAfter)).toBeLessThanOrEqual(10);
     expect(await queued()).toBe(3);
+  });
+
+  it("shows each key's queued and running jobs in /metrics, by a hash of the key", async () => {
+    stack = await startStack();
+    await post(KEY_A);
+    await post(KEY_A);
+    await post(KEY_B);
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    const label = (key: string) => tenantOf(key).slice(0, 12);
+    expect(metrics).toContain(`datagen_key_jobs{key="${label(KEY_A)}",state="queued",service="api"} 2`);
+    expect(metrics).toContain(`datagen_key_jobs{key="${label(KEY_B)}",state="queued",service="api"} 1`);
+    expect(metrics).toContain(`datagen_key_jobs{key="${label(KEY_A)}",state="running",service="api"} 0`);
+    expect(metrics).not.toContain(KEY_A);
   });
 
   it('holds under a burst of concurrent submits: exactly the quota is admitted', async () => {
