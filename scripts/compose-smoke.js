@@ -15,7 +15,8 @@
  *                                                          that begin with those in FILE
  *
  * PI_CLIENT_BASE_URL and WITHPI_API_KEY name the server and key (the SDK's
- * own variables). Every wait is bounded (SMOKE_WAIT_SECONDS, default 180);
+ * own variables). Every wait is bounded (SMOKE_WAIT_SECONDS, default 180; twice
+ * that for the job that must outlive a killed worker);
  * a failure prints what did not happen and exits 1.
  */
 const fs = require('node:fs');
@@ -157,13 +158,18 @@ async function progress(jobId, min, file) {
 async function finish(jobId, n, file) {
   const pi = client();
   const before = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const done = await waitFor(`job ${jobId} (N=${n}) reaching DONE after the faults`, async () => {
-    const s = await pi.data.generate.retrieve(jobId);
-    if (s.state === 'ERROR' || s.state === 'CANCELLED') {
-      throw new SmokeError(`job ${jobId} ended ${s.state}: ${s.detailed_status.slice(-3).join(' | ')}`);
-    }
-    return s.state === 'DONE' ? s : null;
-  });
+  // Twice the usual bound: the job first waits for its dead worker's lock to expire (up to a minute).
+  const done = await waitFor(
+    `job ${jobId} (N=${n}) reaching DONE after the faults`,
+    async () => {
+      const s = await pi.data.generate.retrieve(jobId);
+      if (s.state === 'ERROR' || s.state === 'CANCELLED') {
+        throw new SmokeError(`job ${jobId} ended ${s.state}: ${s.detailed_status.slice(-3).join(' | ')}`);
+      }
+      return s.state === 'DONE' ? s : null;
+    },
+    2 * WAIT_MS,
+  );
   const inputs = done.data || [];
   if (inputs.length !== n) throw new SmokeError(`job ${jobId} is DONE with ${inputs.length} inputs, not ${n}`);
   checkDistinct(`job ${jobId}`, inputs);

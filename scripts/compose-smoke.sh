@@ -94,16 +94,16 @@ fail() { # message service...
 }
 
 # The stack's settings for this run: its own image tag and a free loopback port; an API key
-# and bull-board credentials of its own; the offline generator, held to 120 calls a minute by
-# the shared rate limiter (2 calls a second, bursts of 20), so a job of a few hundred inputs
-# runs a minute or more: long enough to be cancelled, or hit by faults, while it runs.
+# and bull-board credentials of its own; the offline generator, held to 240 calls a minute by
+# the shared rate limiter (4 calls a second, bursts of 40), so a job of a few hundred inputs
+# runs a minute or so: long enough to be cancelled, or hit by faults, while it runs.
 port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
 api_key="compose-smoke-$RANDOM$RANDOM"
 export DATAGEN_IMAGE="$IMAGE" API_PORT="127.0.0.1:$port"
 export NODE_ENV=development API_KEYS="$api_key"
 export ADMIN_USER=smoke ADMIN_PASSWORD="smoke-$RANDOM$RANDOM"
 export LLM_PROVIDER=offline ANTHROPIC_API_KEY='' OPENAI_API_KEY='' OPENAI_BASE_URL=''
-export LLM_REQUESTS_PER_MINUTE=120 LLM_TOKENS_PER_MINUTE=0
+export LLM_REQUESTS_PER_MINUTE=240 LLM_TOKENS_PER_MINUTE=0
 export PI_CLIENT_BASE_URL="http://127.0.0.1:$port/v1" WITHPI_API_KEY="$api_key"
 export SMOKE_WAIT_SECONDS="$WAIT"
 base="http://127.0.0.1:$port"
@@ -181,7 +181,7 @@ http_status() { # url [user:password]
   ' "$@"
 }
 sdk() { # step args...: the SDK driver, bounded; its failure names what did not happen
-  timeout $((WAIT * 3)) node "$ROOT/scripts/compose-smoke.js" "$@" || fail "the SDK step \"$*\" (message above)" api worker
+  timeout $((WAIT * 6)) node "$ROOT/scripts/compose-smoke.js" "$@" || fail "the SDK step \"$*\" (message above)" api worker
 }
 
 stack_started=$SECONDS
