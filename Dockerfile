@@ -6,6 +6,24 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
+# ------------------------------------------------------------ manifests ---
+# Every workspace's package.json at its own path, and nothing else. COPY
+# cannot copy `apps/*/package.json` keeping the folders (it flattens globs),
+# so this stage copies the sources and keeps the manifests. The build stage
+# copies its output, whose checksum changes only when a manifest does: `npm
+# ci` stays cached across source edits, and a new workspace under apps/ or
+# packages/ needs no line here. (A new workspace folder elsewhere would need
+# a COPY below and in the build stage; scripts/compose-smoke.sh checks that
+# every workspace npm knows is in the image.)
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY packages packages
+COPY apps apps
+RUN mkdir -p /manifests \
+ && for m in packages/*/package.json apps/*/package.json; do \
+      if [ -f "$m" ]; then mkdir -p "/manifests/${m%/package.json}" && cp "$m" "/manifests/$m"; fi; \
+    done
+
 # ---------------------------------------------------------------- build ---
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -14,15 +32,10 @@ ENV TURBO_TELEMETRY_DISABLED=1 \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false
 
-# Manifests first, so the dependency layer is rebuilt only when they change.
-# A new workspace needs its package.json added here (npm ci checks the
-# lockfile against every workspace).
+# Manifests first, so the dependency layer is rebuilt only when they change
+# (npm ci checks the lockfile against every workspace).
 COPY package.json package-lock.json ./
-COPY packages/core/package.json packages/core/
-COPY apps/api/package.json apps/api/
-COPY apps/worker/package.json apps/worker/
-COPY apps/cli/package.json apps/cli/
-COPY apps/bench/package.json apps/bench/
+COPY --from=manifests /manifests/ ./
 # --ignore-scripts: the only install scripts in the tree are dev-only
 # (ssh2/cpu-features/protobufjs, from testcontainers) or optional with
 # prebuilt binaries (msgpackr-extract, loaded at run time without its script),
@@ -37,17 +50,21 @@ RUN npm run build
 # Drop dev dependencies, then gather what the runtime needs into /out:
 # root manifests and node_modules (node_modules/@datagen/* are relative
 # symlinks to the workspace folders, so those folders must sit at the same
-# paths), and per workspace its package.json, dist and any nested node_modules.
+# paths), and per workspace its package.json, dist (compiled code, the Lua
+# scripts packages/core's build copies beside it, a web app's built files)
+# and any nested node_modules. A workspace without a build has no dist.
 RUN npm prune --omit=dev --ignore-scripts \
  && mkdir -p /out \
  && cp -a package.json package-lock.json node_modules /out/ \
  && for ws in packages/* apps/*; do \
+      if [ ! -f "$ws/package.json" ]; then continue; fi; \
       mkdir -p "/out/$ws" \
-      && cp -a "$ws/package.json" "$ws/dist" "/out/$ws/" \
-      && rm -f "/out/$ws/dist/.tsbuildinfo" \
+      && cp -a "$ws/package.json" "/out/$ws/" \
+      && if [ -d "$ws/dist" ]; then cp -a "$ws/dist" "/out/$ws/" && rm -f "/out/$ws/dist/.tsbuildinfo"; fi \
       && if [ -d "$ws/node_modules" ]; then cp -a "$ws/node_modules" "/out/$ws/"; fi; \
     done \
- && node -e "for (const p of ['@datagen/core', '@datagen/api/package.json', '@datagen/worker/package.json']) require.resolve(p, { paths: ['/out'] })"
+ && node -e "for (const p of ['@datagen/core', '@datagen/api/package.json', '@datagen/worker/package.json']) require.resolve(p, { paths: ['/out'] })" \
+ && ls /out/packages/core/dist/store/lua/*.lua /out/packages/core/dist/llm/lua/*.lua >/dev/null
 
 # -------------------------------------------------------------- runtime ---
 FROM ${NODE_IMAGE} AS runtime
