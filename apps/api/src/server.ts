@@ -1,7 +1,20 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { apiRedisOptions, configuredPrice, connect, createMetrics, createQueue, JobService, JobStore, ReportThread, type Config, type Quota } from '@datagen/core';
+import {
+  apiRedisOptions,
+  configuredPrice,
+  connect,
+  createMetrics,
+  createQueue,
+  describeRedis,
+  JobService,
+  JobStore,
+  RedisWatch,
+  ReportThread,
+  type Config,
+  type Quota,
+} from '@datagen/core';
 import { createApp } from './app';
 import { tenantOf } from './auth';
 import type { ApiContext } from './context';
@@ -17,7 +30,8 @@ export interface ApiServer {
 /** `host`: the address to listen on (HOST; all interfaces by default, as a container needs). */
 export async function startApiServer(config: Config, logger: Logger, host = config.host): Promise<ApiServer> {
   const redis = connect(config, apiRedisOptions());
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  // One line when Redis is missing at startup or goes away, not one per reconnect attempt.
+  const watch = new RedisWatch(redis, logger, describeRedis(config.redisNodes));
   const queue = createQueue(config.queueName, config.keyPrefix, redis);
   const metrics = createMetrics('api');
   // Reports of jobs the API ends (a cancelled queued job, a settled one) are measured off the event loop.
@@ -31,7 +45,7 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
     quotaOf: quotasByTenant(config),
   });
   const ctx: ApiContext = { config, redis, jobs, queue, logger, metrics, redisTimeoutMs: 3_000 };
-  ctx.queue.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+  ctx.queue.on('error', (err) => watch.report(err, 'queue error'));
   // Serve as soon as Redis answers; if it does not yet, start anyway (requests answer 503 until it does).
   await waitUntilReady(redis, 5_000);
   const server = createApp(ctx).listen(config.port, host);
@@ -48,6 +62,7 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
       server.closeIdleConnections();
       await ctx.queue.close().catch(() => undefined);
       await reports.close();
+      watch.close();
       redis.disconnect();
       await closed;
     },

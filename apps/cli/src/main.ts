@@ -144,6 +144,9 @@ async function exit(code: number): Promise<never> {
   process.exit(code);
 }
 
-if (require.main === module) {
+/** Runs the command line of this process and exits with its code (bin/datagen.js calls it). */
+export function main(): void {
   void run(process.argv).then(exit);
 }
+
+if (require.main === module) main();

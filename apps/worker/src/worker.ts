@@ -12,10 +12,12 @@ import {
   type JobRun,
   countBatch,
   createMetrics,
+  describeRedis,
   MeteredProvider,
   duplicateConnection,
   JobOwnershipLostError,
   JobStore,
+  RedisWatch,
   queuePrefix,
   RateLimitedProvider,
   runGeneration,
@@ -56,7 +58,8 @@ export async function startGenerationWorker(
 ): Promise<GenerationWorker> {
   const metered = new MeteredProvider(provider, metrics);
   const redis = connect(config, workerRedisOptions());
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  // One line when Redis is missing at startup or goes away, not one per reconnect attempt.
+  const watch = new RedisWatch(redis, logger, describeRedis(config.redisNodes));
   const store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
   // The worker's half of the job service: claim, record, finish (its queue is only read, for settling).
   const jobs = new JobService(store, createQueue(config.queueName, config.keyPrefix, redis), {
@@ -145,7 +148,7 @@ export async function startGenerationWorker(
     // failed a job on its second). A job that keeps killing its workers still ends.
     maxStalledCount: 5,
   });
-  worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
+  worker.on('error', (err) => watch.report(err, 'worker error'));
   // A job BullMQ will not retry (last attempt failed, or stalled too often) ends ERROR, keeping what it stored.
   worker.on('failed', (job, err) => {
     if (job === undefined) return;
@@ -174,6 +177,7 @@ export async function startGenerationWorker(
       }
       subscriber.disconnect();
       await jobs.queue.close().catch(() => undefined);
+      watch.close();
       redis.disconnect();
     },
   };

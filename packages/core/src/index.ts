@@ -7,6 +7,7 @@ export * from './config';
 export * from './logger';
 export * from './metrics';
 export * from './redis/connection';
+export * from './redis/reachability';
 export * from './redis/scan';
 export * from './redis/scripts';
 export * from './redis/errors';
