@@ -121,7 +121,7 @@ export class RedisWatch {
     this.line();
     this.logger.error(
       { err: this.lastError ?? undefined },
-      `No Redis answers at ${this.where}. Start one (docker compose up -d redis, the compose file's redis service; or a local redis-server) or set REDIS_URL; retrying quietly until it answers.`,
+      `No Redis answers at ${this.where}. Start one (a local redis-server: apt install redis-server; or Docker: docker run -d -p 127.0.0.1:6379:6379 redis:7-alpine), set REDIS_URL, or run the whole stack with docker compose up; retrying quietly until it answers.`,
     );
   }
 
