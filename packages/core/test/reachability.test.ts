@@ -50,7 +50,7 @@ it('says once, after the startup grace, that no Redis answers and how to get one
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatchObject({ level: 50, err: expect.stringContaining('ECONNREFUSED') });
   expect(lines[0]!.msg).toContain(`No Redis answers at ${url}`);
-  expect(lines[0]!.msg).toContain('docker compose up -d redis');
+  expect(lines[0]!.msg).toContain('apt install redis-server');
   expect(lines[0]!.msg).toContain('redis-server');
 
   // It comes: one line. It goes: its first error, and nothing more within the repeat period.
