@@ -8,6 +8,7 @@ import { basicAuth, requireApiKey, tenantOf } from './auth';
 import type { ApiContext } from './context';
 import { clientErrorStatus, errorHandler, HttpError, ServiceUnavailableError, unknownRoute, withTimeout } from './errors';
 import { serveOpenApi } from './openapi';
+import { datasetsRouter } from './datasets';
 import { dataGenerateRouter } from './routes';
 
 export function createApp(ctx: ApiContext): Express {
@@ -47,7 +48,9 @@ export function createApp(ctx: ApiContext): Express {
 
   const api = express.Router();
   api.use('/data', requireApiKey(ctx.config.apiKeys), redisReady(ctx), jsonBody(ctx.config.maxBodyBytes));
+  api.use('/datasets', requireApiKey(ctx.config.apiKeys), redisReady(ctx));
   api.use(dataGenerateRouter(ctx));
+  api.use(datasetsRouter(ctx));
   app.use('/v1', api);
   app.use('/', api);
 

@@ -3,6 +3,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
 import {
+  DatasetBusyError,
+  DatasetNotFoundError,
   IdempotencyConflictError,
   IdempotencyPendingError,
   InvalidCursorError,
@@ -98,6 +100,8 @@ function toHttp(error: unknown, redis: RedisClientState | undefined): { status: 
     return { status: 409, detail: error.message };
   }
   if (error instanceof QuotaExceededError) return { status: 429, detail: error.message };
+  if (error instanceof DatasetNotFoundError) return { status: 404, detail: error.message };
+  if (error instanceof DatasetBusyError) return { status: 409, detail: error.message };
   if (error instanceof InvalidCursorError) return { status: 422, detail: [{ loc: ['query', 'cursor'], msg: error.message, type: 'value_error' }] };
   // An error that carries a 4xx status is the request's fault, whoever raised it: body-parser
   // (http-errors), Express's router (400 for a path parameter with a broken %-escape), ...

@@ -3,7 +3,9 @@ import swaggerUi from 'swagger-ui-express';
 import {
   contractJsonSchema,
   dataGenerationStatusSchema,
+  datasetSchema,
   errorBodySchema,
+  exportQuerySchema,
   itemSchema,
   listQuerySchema,
   pageQuerySchema,
@@ -60,13 +62,21 @@ const RESPONSES = '#/components/responses';
 const ref = (to: string) => ({ $ref: to });
 
 /** Query parameters from a zod object schema: one parameter a property. */
-function queryParameters(schema: typeof listQuerySchema | typeof pageQuerySchema): Array<Record<string, unknown>> {
+function queryParameters(schema: typeof listQuerySchema | typeof pageQuerySchema | typeof exportQuerySchema): Array<Record<string, unknown>> {
   const json = contractJsonSchema(schema, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
     return { name, in: 'query', required: json.required?.includes(name) ?? false, description, schema: rest };
   });
 }
+
+const datasetNameParameter = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  description: "The dataset's name (a job's `dataset`).",
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$' },
+};
 
 const jobIdParameter = {
   name: 'job_id',
@@ -119,6 +129,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
     security: [{ ApiKey: [] }],
     tags: [
       { name: 'data generate', description: 'Generation jobs: start, follow, stream, list, cancel.' },
+      { name: 'datasets', description: "A key's named sets of inputs across jobs: a job that names one never repeats its inputs." },
       { name: 'inside a job', description: "Each input's provenance, and the candidates that were not kept: read-only, this key's jobs only." },
       { name: 'service', description: 'Health and this reference (no API key).' },
     ],
@@ -248,6 +259,69 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
           "judged bad (its reason). The newest 2,000 are kept per job; the status's report counts them all. Pages as for items.",
         schema: 'Rejected',
       }),
+      '/datasets': {
+        get: {
+          tags: ['datasets'],
+          operationId: 'listDatasets',
+          summary: "This key's datasets",
+          responses: {
+            '200': { description: 'The datasets.', content: { 'application/json': { schema: { type: 'array', items: ref(`${SCHEMAS}/Dataset`) } } } },
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+      },
+      '/datasets/{name}': {
+        parameters: [datasetNameParameter],
+        get: {
+          tags: ['datasets'],
+          operationId: 'getDataset',
+          summary: 'A dataset: its inputs, jobs and unfinished jobs',
+          responses: {
+            '200': { description: 'The dataset.', content: { 'application/json': { schema: ref(`${SCHEMAS}/Dataset`) } } },
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '404': ref(`${RESPONSES}/NotFound`),
+            '422': ref(`${RESPONSES}/ValidationFailed`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+        delete: {
+          tags: ['datasets'],
+          operationId: 'deleteDataset',
+          summary: 'Delete a dataset (its jobs keep their own data)',
+          responses: {
+            '200': { description: 'Deleted.', content: { 'application/json': { schema: { type: 'string' } } } },
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '404': ref(`${RESPONSES}/NotFound`),
+            '409': errorResponse('A job of the dataset is still queued or running: cancel it or wait.'),
+            '422': ref(`${RESPONSES}/ValidationFailed`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+      },
+      '/datasets/{name}/export': {
+        parameters: [datasetNameParameter],
+        get: {
+          tags: ['datasets'],
+          operationId: 'exportDataset',
+          summary: "A dataset's inputs, with the job that wrote each",
+          parameters: queryParameters(exportQuerySchema),
+          responses: {
+            '200': {
+              description: 'jsonl: {"input", "job_id"} a line, streamed; csv: a header `input,job_id`, then a row an input; parquet: columns input and job_id (strings).',
+              content: {
+                'application/x-ndjson': { schema: { type: 'object', properties: { input: { type: 'string' }, job_id: { type: 'string' } } } },
+                'text/csv': { schema: { type: 'string' } },
+                'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
+              },
+            },
+            '401': ref(`${RESPONSES}/Unauthorized`),
+            '404': ref(`${RESPONSES}/NotFound`),
+            '422': ref(`${RESPONSES}/ValidationFailed`),
+            '503': ref(`${RESPONSES}/Unavailable`),
+          },
+        },
+      },
       '/healthz': {
         ...rootOnly,
         get: {
@@ -310,6 +384,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
         StartJobRequest: contractJsonSchema(startJobSchema(options.maxInputs), 'input'),
         DataGenerationStatus: contractJsonSchema(dataGenerationStatusSchema, 'output'),
         Item: contractJsonSchema(itemSchema, 'output'),
+        Dataset: contractJsonSchema(datasetSchema, 'output'),
         Rejected: contractJsonSchema(rejectedSchema, 'output'),
         Error: contractJsonSchema(errorBodySchema, 'output'),
         ValidationError: contractJsonSchema(validationErrorBodySchema, 'output'),

@@ -43,6 +43,7 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
     measureReport: reports.measure,
     scheduling: config.tenancy.scheduling,
     quotaOf: quotasByTenant(config),
+    datasetMaxItems: config.job.datasetMaxItems,
   });
   const ctx: ApiContext = { config, redis, jobs, queue, logger, metrics, redisTimeoutMs: 3_000 };
   ctx.queue.on('error', (err) => watch.report(err, 'queue error'));

@@ -1,7 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DataGenerationStatus } from 'withpi/resources/shared';
 import { call, readStream, sleep, StreamInterrupted, TERMINAL_STATES, type Connection } from './client';
-import { CliError, EXIT } from './errors';
+import { CliError, EXIT, fromStatus, toCliError } from './errors';
 import { csvField, formatFor, openOutput, openRawOutput, type Format, type Output } from './output';
 import { startProgress } from './progress';
 import { readSeedsFile, type Seeds } from './seeds';
@@ -55,6 +56,8 @@ export interface GenerateOptions {
   mode?: string;
   batchSize?: number;
   numShots?: number;
+  /** A dataset of the key's: the job repeats none of its inputs, and adds its own. */
+  dataset?: string;
   out?: string;
   format?: Format;
   quiet?: boolean;
@@ -76,6 +79,8 @@ export async function generate(connection: Connection, options: GenerateOptions)
         ...(options.mode !== undefined ? { exploration_mode: options.mode as 'BALANCED' } : {}),
         ...(options.batchSize !== undefined ? { batch_size: options.batchSize } : {}),
         ...(options.numShots !== undefined ? { num_shots: options.numShots } : {}),
+        // An extra body field the SDK passes through as it is.
+        ...(options.dataset !== undefined ? ({ dataset: options.dataset } as object) : {}),
       }),
     );
     const jobId = job.job_id;
@@ -360,5 +365,86 @@ export async function entries(connection: Connection, jobId: string, what: 'item
     output.close();
   }
   if (options.out !== undefined) say(`${count} ${what === 'items' ? 'inputs' : 'rejected candidates'} written to ${options.out}`);
+  return EXIT.ok;
+}
+
+// ---------------------------------------------------------------------------
+// datasets
+
+/** GET/DELETE a /datasets route with the key; answers the JSON, or throws the CLI error for its status. */
+async function datasetsCall(connection: Connection, method: 'GET' | 'DELETE', route: string, dataset?: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(`${connection.baseURL}${route}`, { method, headers: { 'x-api-key': connection.apiKey } });
+  } catch (error) {
+    throw toCliError(error, { baseURL: connection.baseURL });
+  }
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  if (!res.ok) throw fromStatus(res.status, (body as { detail?: unknown } | null)?.detail, { baseURL: connection.baseURL, dataset });
+  return body;
+}
+
+/** `datagen datasets`: the key's datasets. */
+export async function datasets(connection: Connection, options: { json?: boolean }): Promise<number> {
+  const list = (await datasetsCall(connection, 'GET', '/datasets')) as Array<{ name: string; items: number; jobs: number; unfinished_jobs: number; updated_at: string | null }>;
+  if (options.json === true) {
+    process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  if (list.length === 0) {
+    say('no datasets');
+    return EXIT.ok;
+  }
+  const rows = [['DATASET', 'INPUTS', 'JOBS', 'UPDATED'], ...list.map((d) => [d.name, String(d.items), `${d.jobs}${d.unfinished_jobs > 0 ? ` (${d.unfinished_jobs} running)` : ''}`, d.updated_at ?? ''])];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  process.stdout.write(rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n');
+  return EXIT.ok;
+}
+
+/** `datagen dataset export NAME`: its inputs as JSON lines, CSV or Parquet (to a file, or stdout). */
+export async function exportDataset(connection: Connection, name: string, options: { format?: string; out?: string }): Promise<number> {
+  const ext = options.out === undefined ? '' : path.extname(options.out).toLowerCase().slice(1);
+  const format = options.format ?? (['csv', 'parquet', 'jsonl'].includes(ext) ? ext : 'jsonl');
+  const route = `/datasets/${encodeURIComponent(name)}/export?format=${format}`;
+  let res: Response;
+  try {
+    res = await fetch(`${connection.baseURL}${route}`, { headers: { 'x-api-key': connection.apiKey } });
+  } catch (error) {
+    throw toCliError(error, { baseURL: connection.baseURL });
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    let detail: unknown;
+    try {
+      detail = (JSON.parse(text) as { detail?: unknown }).detail;
+    } catch {
+      detail = text;
+    }
+    throw fromStatus(res.status, detail, { baseURL: connection.baseURL, dataset: name });
+  }
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (format === 'parquet' && options.out === undefined && process.stdout.isTTY) {
+    throw new CliError('Parquet is binary: write it to a file with --out', EXIT.usage);
+  }
+  const output = openRawOutput(options.out);
+  try {
+    if (options.out === undefined) process.stdout.write(bytes);
+    else writeFileSync(options.out, bytes);
+  } finally {
+    output.close();
+  }
+  if (options.out !== undefined) say(`dataset ${name} written to ${options.out} (${format}, ${bytes.length} bytes)`);
+  return EXIT.ok;
+}
+
+/** `datagen dataset delete NAME`. */
+export async function deleteDataset(connection: Connection, name: string): Promise<number> {
+  say(String(await datasetsCall(connection, 'DELETE', `/datasets/${encodeURIComponent(name)}`, name)));
   return EXIT.ok;
 }

@@ -23,6 +23,8 @@ export class CliError extends Error {
 export interface ErrorContext {
   baseURL: string;
   jobId?: string;
+  /** A dataset name makes a 404 mean "no such dataset". */
+  dataset?: string;
   /** Rewrites a 422 entry's location into the user's terms (an option, a line of the seeds file). */
   describeField?: (loc: Array<string | number>) => string | undefined;
 }
@@ -53,6 +55,7 @@ export function fromStatus(status: number, detail: unknown, context: ErrorContex
       if (context.jobId !== undefined && said !== undefined && said !== 'No such route') {
         return new CliError(`no job ${context.jobId} (for this API key)`);
       }
+      if (context.dataset !== undefined && said !== undefined && said !== 'No such route') return new CliError(`${said} (for this API key)`);
       return new CliError(
         `the datagen API is not at ${context.baseURL} (it answered 404${said !== undefined ? `: ${said}` : ''}): check --url or PI_CLIENT_BASE_URL, e.g. http://localhost:8080/v1`,
         EXIT.unreachable,

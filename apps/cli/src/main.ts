@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { connect, EXPLORATION_MODES, JOB_STATES, type ConnectionOptions } from './client';
-import { cancel, entries, generate, list, say, status, stream } from './commands';
+import { cancel, datasets, deleteDataset, entries, exportDataset, generate, list, say, status, stream } from './commands';
 import { CliError, EXIT } from './errors';
 import { FORMATS, type Format } from './output';
 
@@ -11,6 +11,7 @@ import { FORMATS, type Format } from './output';
  *   datagen generate --description TEXT --seeds FILE -n 50 [--mode CREATIVE] [--out data.jsonl]
  *   datagen status ID | list [--state S] [--limit N] [--all] | cancel ID | stream ID [--messages]
  *   datagen items ID | rejected ID [--format jsonl|csv] [-o FILE]
+ *   datagen datasets | dataset export NAME [--format jsonl|csv|parquet] [-o FILE] | dataset delete NAME
  *
  * The server and key come from --url / --api-key, else from the withpi SDK's
  * own variables PI_CLIENT_BASE_URL and WITHPI_API_KEY.
@@ -54,10 +55,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--mode <mode>', 'exploration mode (server default: BALANCED)').choices(EXPLORATION_MODES))
     .option('--batch-size <n>', 'inputs asked for in one LLM call, 1-10 (server default: 5)', positiveInteger('--batch-size', 10))
     .option('--num-shots <n>', 'examples shown in each prompt, 1-10 (server default: 5)', positiveInteger('--num-shots', 10))
+    .option('--dataset <name>', "add the inputs to this dataset of the key's, repeating none it holds")
     .option('-o, --out <file>', 'write the inputs to this file (default: stdout)')
     .addOption(formatOption())
     .option('-q, --quiet', 'no progress display')
-    .action(async (options: { description: string; seeds?: string; num: number; mode?: string; batchSize?: number; numShots?: number; out?: string; format?: Format; quiet?: boolean }, command: Command) => {
+    .action(async (options: { description: string; seeds?: string; num: number; mode?: string; batchSize?: number; numShots?: number; dataset?: string; out?: string; format?: Format; quiet?: boolean }, command: Command) => {
       setExitCode(await generate(connection(command), options));
     });
 
@@ -98,6 +100,29 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(formatOption())
     .action(async (jobId: string, options: { messages?: boolean; out?: string; format?: Format }, command: Command) => {
       setExitCode(await stream(connection(command), jobId, options));
+    });
+
+  program
+    .command('datasets')
+    .description("your datasets (those of the API key): inputs, jobs, last update")
+    .option('--json', 'as JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      setExitCode(await datasets(connection(command), options));
+    });
+  const dataset = program.command('dataset').description('export or delete a dataset');
+  dataset
+    .command('export')
+    .argument('<name>')
+    .option('-o, --out <file>', 'write to this file (default: stdout)')
+    .addOption(new Option('--format <format>', 'jsonl (the default), csv or parquet (else from the --out extension)').choices(['jsonl', 'csv', 'parquet']))
+    .action(async (name: string, options: { out?: string; format?: string }, command: Command) => {
+      setExitCode(await exportDataset(connection(command), name, options));
+    });
+  dataset
+    .command('delete')
+    .argument('<name>')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      setExitCode(await deleteDataset(connection(command), name));
     });
 
   for (const what of ['items', 'rejected'] as const) {

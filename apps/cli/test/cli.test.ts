@@ -235,6 +235,29 @@ describe('datagen status, list, cancel, stream', () => {
     expect(missing.stderr).toContain('no job no-such-job');
   });
 
+  it('generate --dataset adds to a dataset; datasets lists it; dataset export writes JSONL, CSV or Parquet; dataset delete removes it', async () => {
+    for (let i = 0; i < 2; i++) {
+      const run = await datagen(['generate', '-d', DESCRIPTION, '-n', '3', '--dataset', 'cli-set', '-q', '-o', file(`ds${i}.jsonl`)]);
+      expect(run.code).toBe(0);
+    }
+    const listed = await datagen(['datasets']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^DATASET +INPUTS +JOBS +UPDATED/);
+    expect(listed.stdout).toMatch(/cli-set +6 +2 /);
+    const jsonl = await datagen(['dataset', 'export', 'cli-set']);
+    expect(jsonl.stdout.split('\n').filter(Boolean)).toHaveLength(6);
+    const csv = await datagen(['dataset', 'export', 'cli-set', '--format', 'csv']);
+    expect(csv.stdout.split('\r\n')[0]).toBe('input,job_id');
+    const parquet = file('set.parquet');
+    const written = await datagen(['dataset', 'export', 'cli-set', '-o', parquet]);
+    expect(written.code).toBe(0);
+    expect(readFileSync(parquet).subarray(0, 4).toString()).toBe('PAR1');
+    expect((await datagen(['dataset', 'delete', 'cli-set'])).code).toBe(0);
+    const gone = await datagen(['dataset', 'export', 'cli-set']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/Dataset cli-set not found/);
+  });
+
   it('stream writes the inputs, or with --messages the progress messages, to the end', async () => {
     const data = await datagen(['stream', doneJob]);
     expect(data.code).toBe(0);

@@ -6,6 +6,7 @@ import {
   configuredPrice,
   connect,
   createQueue,
+  DatasetFullError,
   failedMessage,
   JobService,
   keyLabel,
@@ -66,6 +67,7 @@ export async function startGenerationWorker(
     retentionHours: config.job.retentionHours,
     price: configuredPrice(config),
     onEnded: (state) => metrics.jobsFinished.inc({ state }),
+    datasetMaxItems: config.job.datasetMaxItems,
   });
   // One rate limit for all workers (buckets in Redis), and calls in flight that back off on 429s.
   const { requestsPerMinute, tokensPerMinute, maxConcurrency } = config.llmLimits;
@@ -104,7 +106,7 @@ export async function startGenerationWorker(
     log.info({ resumedAt: run.stored.length, attempt: job.attemptsMade + 1 }, 'job started');
     try {
       const outcome = await runGeneration(
-        { jobId, request: run.record.request, accepted: [...run.stored], generatedSeeds: run.record.generatedSeeds, themes: run.record.themes },
+        { jobId, request: run.record.request, accepted: [...run.stored], generatedSeeds: run.record.generatedSeeds, themes: run.record.themes, taken: start.taken },
         llm.forTenant(run.record.tenant, () => metrics.keyLlmCalls.inc({ key: keyLabel(run.record.tenant) })),
         countingSink(run, metrics),
         {
@@ -129,6 +131,11 @@ export async function startGenerationWorker(
       log.info({ state }, 'job ended');
     } catch (error) {
       if (error instanceof JobOwnershipLostError && error.reason === 'ended') return log.info('job ended elsewhere; stopping');
+      // Its dataset is full: the job ends ERROR with what it has (retrying would not help).
+      if (error instanceof DatasetFullError) {
+        await jobs.failOutsideEngine(jobId, `${error.message} Kept ${run.stored.length} of ${run.record.target} inputs.`);
+        return log.warn({ dataset: error.dataset }, 'dataset full; job ended');
+      }
       // Anything else (another run owns the job, Redis lost mid-write) fails this
       // attempt; BullMQ retries it and the retry resumes from what is stored.
       throw error;
@@ -194,5 +201,6 @@ function countingSink(run: JobRun, metrics: Metrics): JobSink {
     message: (text) => run.message(text),
     saveGeneratedSeeds: (seeds) => run.saveGeneratedSeeds(seeds),
     saveThemes: (themes) => run.saveThemes(themes),
+    ...(run.takeTurn !== undefined && { takeTurn: run.takeTurn }),
   };
 }

@@ -151,6 +151,8 @@ const configSchema = z
       maxFailedCalls: envVar('JOB_MAX_FAILED_CALLS', integer(1, 1000, 8)),
       retentionHours: envVar('JOB_RETENTION_HOURS', z.coerce.number().positive().max(24 * 365).default(168)),
       maxInputs: envVar('MAX_INPUTS_PER_JOB', integer(1, 1_000_000, 10_000)),
+      /** The most inputs one dataset may hold (each worker of one of its jobs holds them all in its dedup index); 0: no limit. */
+      datasetMaxItems: envVar('DATASET_MAX_ITEMS', integer(0, 10_000_000, 100_000)),
       /** Judge each batch with an LLM critic. */
       critic: envVar('CRITIC_ENABLED', booleanText(true)),
     }),

@@ -10,6 +10,29 @@ export const LIMITS = {
   seeds: 1_000,
 } as const;
 
+/** A dataset's name: what the request's `dataset` and the /datasets routes take. */
+export const datasetNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be 1 to 100 letters, digits, _ . or -, starting with a letter or digit');
+
+/** A dataset as GET /datasets answers it. */
+export const datasetSchema = z
+  .object({
+    name: z.string(),
+    items: z.number().int().min(0).describe('Inputs it holds.'),
+    jobs: z.number().int().min(0).describe('Jobs that wrote them.'),
+    unfinished_jobs: z.number().int().min(0).describe('Jobs of it still queued or running (a delete waits for them).'),
+    created_at: z.string().nullable().describe('ISO 8601; null until its first input.'),
+    updated_at: z.string().nullable(),
+  })
+  .describe("A key's named set of inputs across jobs, deduplicated across them.");
+
+export type DatasetView = z.infer<typeof datasetSchema>;
+
+export const exportQuerySchema = z.object({
+  format: z.enum(['jsonl', 'csv', 'parquet']).default('jsonl').describe('jsonl: {"input", "job_id"} a line; csv: input,job_id; parquet: columns input, job_id.'),
+});
+
 export function startJobSchema(maxInputs: number) {
   // The descriptions end up in the OpenAPI document (apps/api/src/openapi.ts); they do not change validation.
   return z
@@ -31,6 +54,11 @@ export function startJobSchema(maxInputs: number) {
         .enum(EXPLORATION_MODES)
         .default('BALANCED')
         .describe('How far the new inputs may stray from the examples, from CONSERVATIVE to ADVENTUROUS.'),
+      dataset: datasetNameSchema
+        .optional()
+        .describe(
+          "A dataset of this key's to add the inputs to: the job rejects every input alike to one the dataset already holds, from any earlier or concurrent job of it, so \"50 more\" never repeats. Created by its first job; kept until deleted.",
+        ),
       run_parallel_batches: z
         .boolean()
         .optional()
@@ -126,7 +154,9 @@ export const pageQuerySchema = z.object({
 });
 
 const sourceRefSchema = z.object({
-  source: z.enum(['seed', 'input']).describe('A seed (given, or written by a seedless job) or an earlier accepted input.'),
+  source: z
+    .enum(['seed', 'input', 'dataset'])
+    .describe("A seed (given, or written by a seedless job), an earlier accepted input, or an input another job wrote to the job's dataset."),
   index: z.number().int().min(0).describe('Its 0-based index among the seeds or the inputs.'),
 });
 const neighbourSchema = sourceRefSchema.extend({ similarity: z.number().min(0).max(1).describe('ROUGE-L F1 of the normalised words.') });

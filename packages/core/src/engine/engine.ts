@@ -46,12 +46,21 @@ export interface JobSink {
     provenance?: ItemProvenance[];
     /** The candidates the batch did not keep, and why. */
     rejected?: RejectedCandidate[];
+    /** Accepted under the dataset's turn (takeTurn): recording the batch ends the turn. */
+    turn?: boolean;
   }): Promise<{ cancelRequested: boolean }>;
   message(text: string): Promise<void>;
   /** Stores the seeds a seedless job wrote for itself, so a restart reuses them. */
   saveGeneratedSeeds(seeds: string[]): Promise<void>;
   /** Stores the job's themes, so a restart reuses them (optional: without it, a restart derives them again). */
   saveThemes?(themes: string[]): Promise<void>;
+  /**
+   * For a job of a dataset: waits for the dataset's turn (one batch of one
+   * job at a time is accepted in a dataset) and answers the inputs other
+   * jobs added to it since the last turn, with their index in the dataset.
+   * The turn ends when the batch is recorded (recordBatch). Absent: no dataset.
+   */
+  takeTurn?(): Promise<Array<{ index: number; input: string }>>;
 }
 
 export interface EngineJob {
@@ -63,6 +72,8 @@ export interface EngineJob {
   generatedSeeds: string[] | null;
   /** Themes derived by an earlier run, if any. */
   themes?: string[] | null;
+  /** The inputs of the job's dataset written by other jobs, with their index in it: taken too. */
+  taken?: Array<{ index: number; input: string }>;
 }
 
 export interface EngineOptions {
@@ -171,6 +182,12 @@ class GenerationRun {
     this.dedup = new DedupIndex(this.mode.nearDuplicateThreshold);
     for (const [index, seed] of this.seeds.entries()) if (this.dedup.add(seed)) this.entrySources.push({ source: 'seed', index });
     for (const [index, input] of this.accepted.entries()) if (this.dedup.add(input)) this.entrySources.push({ source: 'input', index });
+    this.addTaken(job.taken ?? []);
+  }
+
+  /** Inputs of the job's dataset that other jobs wrote: duplicates of them are rejected like those of the job's own. */
+  private addTaken(taken: ReadonlyArray<{ index: number; input: string }>): void {
+    for (const { index, input } of taken) if (this.dedup.add(input)) this.entrySources.push({ source: 'dataset', index });
   }
 
   private now(): string {
@@ -410,7 +427,11 @@ class GenerationRun {
     }
 
     // 3. Accept, checking again: other batches may have accepted alike inputs
-    // meanwhile. Judging is synchronous, so batches never overshoot the target.
+    // meanwhile (of this job, or of another job of its dataset: the dataset's
+    // turn lasts until this batch is recorded). Judging is synchronous, so
+    // batches never overshoot the target.
+    const turn = this.sink.takeTurn !== undefined;
+    if (turn) this.addTaken(await this.sink.takeTurn!());
     const fresh: string[] = [];
     const provenance: ItemProvenance[] = [];
     const examples: SourceRef[] = sampled.map(({ source, index }) => ({ source, index }));
@@ -453,7 +474,7 @@ class GenerationRun {
       message += ` Temperature ${this.temperature} -> ${warmth.temperature}: ${warmth.reason}.`;
       this.temperature = warmth.temperature;
     }
-    const { cancelRequested } = await this.sink.recordBatch({ accepted: fresh, usage, message, counts, calls, provenance, rejected });
+    const { cancelRequested } = await this.sink.recordBatch({ accepted: fresh, usage, message, counts, calls, provenance, rejected, turn });
     if (cancelRequested) this.cancel();
   }
 

@@ -67,3 +67,34 @@ export class QuotaExceededError extends Error {
     super(message);
   }
 }
+
+/** A dataset at DATASET_MAX_ITEMS: the job that would pass it ends ERROR, keeping what it has. */
+export class DatasetFullError extends Error {
+  override readonly name = 'DatasetFullError';
+  constructor(
+    readonly dataset: string,
+    readonly count: number,
+    readonly max: number,
+  ) {
+    super(`Stopped: dataset "${dataset}" holds ${count} inputs, its most (DATASET_MAX_ITEMS=${max}); delete it or use another.`);
+  }
+}
+
+/** A dataset with unfinished jobs cannot be deleted yet. */
+export class DatasetBusyError extends Error {
+  override readonly name = 'DatasetBusyError';
+  constructor(
+    readonly dataset: string,
+    readonly jobs: string[],
+  ) {
+    super(`Dataset "${dataset}" has ${jobs.length} unfinished job${jobs.length === 1 ? '' : 's'} (${jobs.slice(0, 3).join(', ')}${jobs.length > 3 ? ', …' : ''}); cancel them or wait, then delete it.`);
+  }
+}
+
+/** No such dataset for this key. */
+export class DatasetNotFoundError extends Error {
+  override readonly name = 'DatasetNotFoundError';
+  constructor(readonly dataset: string) {
+    super(`Dataset ${dataset} not found`);
+  }
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataGenerationStatus, ItemView, JobRequest, RejectedView } from '../contract';
+import type { DataGenerationStatus, DatasetView, ItemView, JobRequest, RejectedView } from '../contract';
 import { isTerminal, type JobReport, type JobState, type TerminalState } from '../model/job';
 import type { Price } from '../model/pricing';
 import { jobOptions, type GenerationQueue } from '../queue/queue';
@@ -8,10 +8,21 @@ import { sha256 } from '../store/idempotency';
 import type { JobStore } from '../store/jobStore';
 import type { IndexEntry, TenantIndex } from '../store/pageTenantJobs';
 import type { JobRead, ReadSelection } from '../store/readJob';
+import type { DatasetInfo } from '../store/datasetInfo';
 import type { StoredItem } from '../store/readItemPage';
 import type { JobRecord } from '../store/records';
 import { JobOwnershipLostError } from '../store/status';
-import { IdempotencyConflictError, IdempotencyPendingError, IncompleteJobError, InvalidCursorError, JobEndedError, JobNotFoundError, QuotaExceededError } from './errors';
+import {
+  DatasetBusyError,
+  DatasetNotFoundError,
+  IdempotencyConflictError,
+  IdempotencyPendingError,
+  IncompleteJobError,
+  InvalidCursorError,
+  JobEndedError,
+  JobNotFoundError,
+  QuotaExceededError,
+} from './errors';
 import { cancelledMessage, QUEUED_MESSAGE, waitingTurnMessage } from '../model/messages';
 import type { AdmitOutcome, Quota } from '../store/admitJob';
 import { measureReportInline, type ReportMeasure } from './report';
@@ -38,6 +49,8 @@ export interface JobServiceOptions {
   scheduling?: 'fair' | 'fifo';
   /** A tenant's quotas (the API's, from QUOTA_* and KEY_QUOTAS); none when absent. */
   quotaOf?: (tenant: string) => Quota;
+  /** The most inputs a dataset may hold (DATASET_MAX_ITEMS); 0 or absent: no limit. */
+  datasetMaxItems?: number;
 }
 
 /** A page of a tenant's jobs: newest last; `next` continues with older ones. */
@@ -64,7 +77,7 @@ export interface JobFollow {
 }
 
 /** How a worker's claim of a job turned out. */
-export type RunStart = { kind: 'run'; run: JobRun } | { kind: 'over'; state: TerminalState | null };
+export type RunStart = { kind: 'run'; run: JobRun; taken: Array<{ index: number; input: string }> } | { kind: 'over'; state: TerminalState | null };
 
 /** How long one blocking read of a follow waits before it checks the job's state again. */
 const FOLLOW_BLOCK_MS = 5_000;
@@ -187,6 +200,42 @@ export class JobService {
     return load;
   }
 
+  // ------------------------------------------------------------- datasets
+
+  /** A tenant's datasets. */
+  async datasets(tenant: string): Promise<DatasetView[]> {
+    const names = await this.store.listDatasets(tenant);
+    const infos = await Promise.all(names.map((name) => this.store.datasetInfo(tenant, name)));
+    return infos.flatMap((info) => (info === null ? [] : [datasetView(info)]));
+  }
+
+  async dataset(tenant: string, name: string): Promise<DatasetView> {
+    const info = await this.store.datasetInfo(tenant, name);
+    if (info === null) throw new DatasetNotFoundError(name);
+    return datasetView(info);
+  }
+
+  /** Up to `limit` of a dataset's inputs after the first `offset`, with the job that wrote each. */
+  async datasetItems(tenant: string, name: string, offset: number, limit: number): Promise<Array<{ index: number; input: string; job_id: string }>> {
+    const items = await this.store.readDatasetItems(tenant, name, offset, limit);
+    return items.map((item) => ({ index: item.index, input: item.input, job_id: item.jobId }));
+  }
+
+  /** Deletes a dataset, unless a job of it is still queued or running (its jobs' own data stays). */
+  async deleteDataset(tenant: string, name: string): Promise<void> {
+    const info = await this.store.datasetInfo(tenant, name);
+    if (info === null) throw new DatasetNotFoundError(name);
+    const unfinished: string[] = [];
+    for (const jobId of info.openJobs) {
+      const job = await this.current(jobId);
+      // A job whose end was not recorded here (a lost second step) is dropped from the set.
+      if (job === null || isTerminal(job.state)) await this.store.markDatasetJob(tenant, name, jobId, false);
+      else unfinished.push(jobId);
+    }
+    if (unfinished.length > 0) throw new DatasetBusyError(name, unfinished);
+    await this.store.deleteDataset(tenant, name);
+  }
+
   // --------------------------------------------------------------- submit
 
   /** Validated request in, queued job out; a repeated Idempotency-Key answers the job it created. */
@@ -210,11 +259,14 @@ export class JobService {
       const admitted = await this.store.admit(tenant, { jobId, createdAt, n }, this.options.quotaOf?.(tenant) ?? NO_QUOTA);
       if (admitted.kind !== 'admitted') throw quotaError(admitted, this.options.quotaOf?.(tenant) ?? NO_QUOTA, n);
       rank = admitted.rank;
+      // Before it is queued: a dataset is never deleted under a job of it.
+      if (request.dataset !== undefined) await this.store.markDatasetJob(tenant, request.dataset, jobId, true);
       // Keys take turns: a job's priority is its rank among its key's unfinished jobs (1 first).
       const priority = this.options.scheduling === 'fifo' ? undefined : Math.min(rank, MAX_PRIORITY);
       await this.queue.add('generate', { jobId }, { ...jobOptions(jobId, this.options.retentionHours), ...(priority !== undefined && { priority }) });
     } catch (error) {
       await this.store.discard(jobId, tenant).catch(() => undefined);
+      if (request.dataset !== undefined) await this.store.markDatasetJob(tenant, request.dataset, jobId, false).catch(() => undefined);
       if (idempotencyKey !== undefined) await this.store.releaseIdempotencyKey(tenant, idempotencyKey).catch(() => undefined);
       throw error;
     }
@@ -362,7 +414,43 @@ export class JobService {
     const record = await this.store.readRecord(jobId);
     if (record === null) return { kind: 'over', state: null };
     const items = await this.store.readItems(jobId);
-    return { kind: 'run', run: new JobRun(this, this.store, record, items, owner) };
+    const name = record.request.dataset;
+    if (name === undefined) return { kind: 'run', run: new JobRun(this, this.store, record, items, owner), taken: [] };
+    const { taken, seen } = await this.datasetForRun(record, items, owner);
+    const run = new JobRun(this, this.store, record, items, owner, { name, maxItems: this.options.datasetMaxItems ?? 0, seen });
+    return { kind: 'run', run, taken };
+  }
+
+  /**
+   * A dataset job's start: the inputs other jobs wrote to its dataset (taken),
+   * and the job's own inputs the dataset holds but its data does not (a run
+   * that died between the dataset's write and the job's), written to the job
+   * now. The dataset is read whole: its size is bounded by DATASET_MAX_ITEMS.
+   */
+  private async datasetForRun(record: JobRecord, items: string[], owner: string): Promise<{ taken: Array<{ index: number; input: string }>; seen: number }> {
+    const name = record.request.dataset!;
+    const taken: Array<{ index: number; input: string }> = [];
+    const mine: string[] = [];
+    let seen = 0;
+    for (;;) {
+      const page = await this.store.readDatasetItems(record.tenant, name, seen, 5_000);
+      for (const item of page) {
+        if (item.jobId === record.jobId) mine.push(item.input);
+        else taken.push({ index: item.index, input: item.input });
+      }
+      if (page.length > 0) seen = page[page.length - 1]!.index + 1;
+      if (page.length < 5_000) break;
+    }
+    if (mine.length > items.length) {
+      const missing = mine.slice(items.length);
+      await this.store.appendBatch(record.jobId, owner, items.length, {
+        accepted: missing,
+        usage: { inputTokens: 0, outputTokens: 0, calls: 0 },
+        message: `Restored ${missing.length} input${missing.length === 1 ? '' : 's'} the job had added to dataset ${name} before its worker stopped.`,
+      });
+      items.push(...missing);
+    }
+    return { taken, seen };
   }
 
   /**
@@ -384,6 +472,7 @@ export class JobService {
         this.options.onEnded?.(outcome.state);
         // The tenant's indexes are in another slot: a second step (a lost one is put right by the lists).
         await this.store.indexEnd(outcome.tenant, job.jobId, outcome.state, outcome.createdAt).catch(() => undefined);
+        if (outcome.dataset !== null) await this.store.markDatasetJob(outcome.tenant, outcome.dataset, job.jobId, false).catch(() => undefined);
         return outcome.state;
       case 'already_ended':
         return outcome.state;
@@ -496,4 +585,9 @@ function quotaError(outcome: Exclude<AdmitOutcome, { kind: 'admitted' }>, quota:
         outcome.waitMs,
       );
   }
+}
+
+function datasetView(info: DatasetInfo): DatasetView {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return { name: info.name, items: info.count, jobs: info.jobs, unfinished_jobs: info.openJobs.length, created_at: iso(info.createdAt), updated_at: iso(info.updatedAt) };
 }

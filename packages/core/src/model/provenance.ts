@@ -6,9 +6,13 @@
  * them through.
  */
 
-/** A seed (given, or written by a seedless job) or an earlier accepted input, by its 0-based index. */
+/**
+ * A seed (given, or written by a seedless job), an earlier accepted input of
+ * the job, or an input of the job's dataset written by another job, by its
+ * 0-based index (among the seeds, the job's data, or the dataset's inputs).
+ */
 export interface SourceRef {
-  source: 'seed' | 'input';
+  source: 'seed' | 'input' | 'dataset';
   index: number;
 }
 

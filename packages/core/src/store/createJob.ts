@@ -17,6 +17,7 @@ export async function createJob(
     request: JSON.stringify(job.request),
     n: String(job.request.num_inputs_to_generate),
     created_at: String(job.createdAt),
+    ...(job.request.dataset !== undefined && { dataset: job.request.dataset }),
   };
   await runScript(ctx.redis, script, [k.meta, k.messages], [JSON.stringify({ fields, message: oneLine(job.message), ttl: ctx.retentionMs })]);
 }

@@ -7,7 +7,7 @@ import { MAX_MESSAGES, ScriptStatus, storeScript, type StoreContext } from './st
 const script = storeScript('finishJob');
 
 export type FinishOutcome =
-  | { kind: 'finished'; state: TerminalState; tenant: string; createdAt: number }
+  | { kind: 'finished'; state: TerminalState; tenant: string; createdAt: number; dataset: string | null }
   | { kind: 'already_ended'; state: TerminalState }
   | { kind: 'missing' }
   | { kind: 'not_owner' }
@@ -36,15 +36,16 @@ export async function finishJob(ctx: StoreContext, jobId: string, end: FinishWri
     max_messages: MAX_MESSAGES,
     ttl: ctx.retentionMs,
   };
-  const [status, detail, tenant, createdAt] = (await runScript(ctx.redis, script, [k.meta, k.data, k.messages, k.rejected], [JSON.stringify(args)])) as [
+  const [status, detail, tenant, createdAt, dataset] = (await runScript(ctx.redis, script, [k.meta, k.data, k.messages, k.rejected], [JSON.stringify(args)])) as [
     number,
     string | number,
+    string?,
     string?,
     string?,
   ];
   switch (status) {
     case ScriptStatus.OK:
-      return { kind: 'finished', state: detail as TerminalState, tenant: tenant!, createdAt: Number(createdAt) };
+      return { kind: 'finished', state: detail as TerminalState, tenant: tenant!, createdAt: Number(createdAt), dataset: dataset ? dataset : null };
     case ScriptStatus.ENDED:
       return { kind: 'already_ended', state: detail as TerminalState };
     case ScriptStatus.NOT_OWNER:

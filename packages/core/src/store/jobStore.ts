@@ -2,6 +2,15 @@ import type { JobRequest } from '../contract';
 import type { TerminalState } from '../model/job';
 import type { RedisClient } from '../redis/connection';
 import { addMessage } from './addMessage';
+import { appendDataset } from './appendDataset';
+import { datasetInfo } from './datasetInfo';
+import { deleteDataset } from './deleteDataset';
+import { listDatasets } from './listDatasets';
+import { markDatasetJob } from './markDatasetJob';
+import { readDatasetItems } from './readDatasetItems';
+import { readDatasetJobCount } from './readDatasetJobCount';
+import { releaseDatasetTurn } from './releaseDatasetTurn';
+import { takeDatasetTurn } from './takeDatasetTurn';
 import { appendBatch, type BatchWrite } from './appendBatch';
 import { claimJob } from './claimJob';
 import { countOpen } from './countOpen';
@@ -97,6 +106,34 @@ export class JobStore {
   }
   requestCancel(jobId: string) {
     return requestCancel(this.ctx, jobId);
+  }
+  // Datasets: a tenant's named sets of inputs across jobs.
+  takeDatasetTurn(tenant: string, name: string, token: string, ttlMs: number) {
+    return takeDatasetTurn(this.ctx, tenant, name, token, ttlMs);
+  }
+  releaseDatasetTurn(tenant: string, name: string, token: string) {
+    return releaseDatasetTurn(this.ctx, tenant, name, token);
+  }
+  appendDataset(tenant: string, name: string, write: { token: string; jobId: string; at: number; max: number; inputs: string[] }) {
+    return appendDataset(this.ctx, tenant, name, write);
+  }
+  readDatasetItems(tenant: string, name: string, after: number, count: number) {
+    return readDatasetItems(this.ctx, tenant, name, after, count);
+  }
+  readDatasetJobCount(tenant: string, name: string, jobId: string) {
+    return readDatasetJobCount(this.ctx, tenant, name, jobId);
+  }
+  datasetInfo(tenant: string, name: string) {
+    return datasetInfo(this.ctx, tenant, name);
+  }
+  markDatasetJob(tenant: string, name: string, jobId: string, open: boolean) {
+    return markDatasetJob(this.ctx, tenant, name, jobId, open);
+  }
+  listDatasets(tenant: string) {
+    return listDatasets(this.ctx, tenant);
+  }
+  deleteDataset(tenant: string, name: string) {
+    return deleteDataset(this.ctx, tenant, name);
   }
   follower(maxBlockMs: number): JobFollower {
     return new JobFollower(this.ctx, maxBlockMs);

@@ -33,6 +33,8 @@ export function tenantKeys(prefix: string, tenant: string) {
     ended: (state: TerminalState) => `${base}:ended:${state}`,
     /** Hash: the inputs the tenant's unfinished jobs ask for (in all, and each one's), and its submit bucket. */
     quota: `${base}:quota`,
+    /** The tenant's datasets, by name, scored by creation time. */
+    datasets: `${base}:datasets`,
   };
 }
 
@@ -47,3 +49,25 @@ export function idempotencyKey(prefix: string, tenant: string, keyHash: string):
 export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
 }
+
+/**
+ * A dataset's keys (a tenant's named set of inputs, across its jobs): one
+ * hash tag for the tenant and the name, so one script checks and writes them.
+ */
+export function datasetKeys(prefix: string, tenant: string, name: string) {
+  const base = `${prefix}:dataset:{${tenant}/${name}}`;
+  return {
+    /** Stream: the dataset's inputs, ids 0-1, 0-2, ... (`v` the input, `j` the job that accepted it). */
+    items: `${base}:items`,
+    /** Hash: name, created_at, updated_at, count. */
+    meta: `${base}:meta`,
+    /** Hash: job id -> how many of the dataset's inputs that job wrote. */
+    jobs: `${base}:jobs`,
+    /** String: the token of the run whose batch is being accepted (one at a time for the dataset). */
+    lock: `${base}:lock`,
+    /** Set: the dataset's unfinished jobs (a delete waits for them). */
+    open: `${base}:open`,
+  };
+}
+
+export type DatasetKeys = ReturnType<typeof datasetKeys>;

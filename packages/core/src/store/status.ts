@@ -33,6 +33,7 @@ export const ScriptStatus = {
   OVER_OPEN: 8,
   OVER_INPUTS: 9,
   OVER_RATE: 10,
+  FULL: 11,
 } as const;
 
 const LUA_DIR = path.join(__dirname, 'lua');

@@ -17,8 +17,8 @@
             max_messages: messages kept (MAXLEN ~)
             ttl:          retention in ms
           }
-  Returns: {status, detail, tenant, created_at}
-    {OK 1, state, tenant, created_at}: ended now
+  Returns: {status, detail, tenant, created_at, dataset}
+    {OK 1, state, tenant, created_at, dataset ('' for none)}: ended now
     {ENDED 2, the state it had already ended in}
     {MISSING 3}
     {NOT_OWNER 4}: another run has claimed the job since
@@ -27,7 +27,7 @@
 ]]
 local a = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return {3, ''} end
-local meta = redis.call('HMGET', KEYS[1], 'state', 'owner', 'cancel_requested', 'n', 'tenant', 'created_at')
+local meta = redis.call('HMGET', KEYS[1], 'state', 'owner', 'cancel_requested', 'n', 'tenant', 'created_at', 'dataset')
 if meta[1] then return {2, meta[1]} end
 if a.owner ~= '' and meta[2] ~= a.owner then return {4, ''} end
 if a.state ~= 'CANCELLED' and meta[3] == '1' then return {7, ''} end
@@ -41,4 +41,4 @@ if a.report ~= '' then redis.call('HSET', KEYS[1], 'report', a.report) end
 if a.message ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', a.max_messages, '0-*', 'm', a.message) end
 redis.call('XADD', KEYS[3], '0-*', 'end', a.state)
 for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], a.ttl) end
-return {1, a.state, meta[5], meta[6]}
+return {1, a.state, meta[5], meta[6], meta[7] or ''}
