@@ -178,7 +178,7 @@ export class JobService {
       // one that is listed before it is queued reads QUEUED (jobs/state.ts).
       await this.store.create({ jobId, tenant, request, createdAt, message: QUEUED_MESSAGE });
       await this.store.index(tenant, jobId, createdAt);
-      await this.queue.add('generate', { jobId }, jobOptions(jobId, this.options.retentionHours));
+      await this.queue.add('generate', { jobId, n: request.num_inputs_to_generate, mode: request.exploration_mode }, jobOptions(jobId, this.options.retentionHours));
     } catch (error) {
       await this.store.discard(jobId, tenant).catch(() => undefined);
       if (idempotencyKey !== undefined) await this.store.releaseIdempotencyKey(tenant, idempotencyKey).catch(() => undefined);
