@@ -31,6 +31,11 @@ export interface JobServiceOptions {
   price: Price | null;
   /** Told of each job this process ended, with its state (metrics). */
   onEnded?: (state: TerminalState) => void;
+  /**
+   * Told of each job this process ended, once its end is written (webhooks:
+   * it reads what it needs). Awaited; its failure never fails the end.
+   */
+  onJobEnded?: (jobId: string, state: TerminalState) => Promise<void> | void;
   /** How the report of a job ended here is measured: in this thread (the default, for workers) or off it (the API). */
   measureReport?: ReportMeasure;
 }
@@ -345,6 +350,7 @@ export class JobService {
         this.options.onEnded?.(outcome.state);
         // The tenant's indexes are in another slot: a second step (a lost one is put right by the lists).
         await this.store.indexEnd(outcome.tenant, job.jobId, outcome.state, outcome.createdAt).catch(() => undefined);
+        await Promise.resolve(outcome.state).then((state) => this.options.onJobEnded?.(job.jobId, state)).catch(() => undefined);
         return outcome.state;
       case 'already_ended':
         return outcome.state;
