@@ -1,4 +1,4 @@
-import { ConfigError, DEV_API_KEY, loadConfig } from '@datagen/core';
+import { ConfigError, DEV_API_KEY, loadConfig, tenantOf } from '@datagen/core';
 
 describe('loadConfig', () => {
   it('fills in the documented defaults', () => {
@@ -99,6 +99,13 @@ describe('loadConfig', () => {
       LLM_PRICE_OUTPUT_PER_MTOK: '15',
       QUEUE_NAME: 'jobs',
       KEY_PREFIX: 'pre',
+      WEBHOOK_URL: 'https://hooks.example.com/all',
+      WEBHOOK_URLS: '{"k1":"https://hooks.example.com/k1"}',
+      WEBHOOK_SECRET: `whsec_${'A'.repeat(32)}`,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_PROGRESS_INTERVAL_MS: '1000',
+      WEBHOOK_CONCURRENCY: '2',
+      WEBHOOK_RETRY_BASE_MS: '500',
     });
     expect(config).toStrictEqual({
       nodeEnv: 'staging',
@@ -120,6 +127,15 @@ describe('loadConfig', () => {
       llmPrice: { inputPerMTok: 3, outputPerMTok: 15 },
       queueName: 'jobs',
       keyPrefix: 'pre',
+      webhooks: {
+        url: 'https://hooks.example.com/all',
+        urlsByTenant: { [tenantOf('k1')]: 'https://hooks.example.com/k1' },
+        secret: `whsec_${'A'.repeat(32)}`,
+        allowPrivate: true,
+        progressIntervalMs: 1000,
+        concurrency: 2,
+        retryBaseMs: 500,
+      },
     });
   });
 
