@@ -1,19 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import {
-  apiRedisOptions,
-  configuredPrice,
-  connect,
-  createMetrics,
-  createQueue,
-  createWebhookQueue,
-  JobService,
-  JobStore,
-  ReportThread,
-  WebhookNotifier,
-  type Config,
-} from '@datagen/core';
+import { apiRedisOptions, configuredPrice, connect, createMetrics, createQueue, JobService, JobStore, ReportThread, type Config } from '@datagen/core';
+import { createWebhookQueue, WebhookNotifier } from '@datagen/core';
 import { createApp } from './app';
 import type { ApiContext } from './context';
 
