@@ -103,7 +103,11 @@ async function submit(body: Record<string, unknown>): Promise<string> {
 
 it('puts the size and mode on the queue job (nothing else), its progress per batch, and its messages as log lines', async () => {
   const queue = stack.api.ctx.queue;
-  const done = (await queue.getJob(finished))!;
+  // Completed once the worker is through with it (its last log line is written before).
+  const done = await waitFor(async () => {
+    const job = await queue.getJob(finished);
+    return job?.finishedOn !== undefined ? job : null;
+  });
   expect(done.data).toEqual({ jobId: finished, n: 6, mode: 'BALANCED' });
   expect(done.progress).toEqual({ progress: 100, accepted: 6, target: 6 });
   const held = (await queue.getJob(running))!;

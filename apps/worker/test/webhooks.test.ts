@@ -144,13 +144,27 @@ it('POSTs a signed job.done event, retried under the same webhook-id until the r
 
   // Its delivery in the queue: completed on the third attempt, each attempt in its log.
   const queue = stack.api.ctx.webhookQueue;
-  const delivery = (await queue.getJob(doneId))!;
+  // The receiver has answered; BullMQ records the completion just after.
+  const delivery = await waitFor(async () => {
+    const job = await queue.getJob(doneId);
+    return job?.finishedOn !== undefined ? job : null;
+  });
   expect(await delivery.getState()).toBe('completed');
   expect(delivery.returnvalue).toEqual({ status: 200 });
   const { logs } = await queue.getJobLogs(doneId);
   expect(logs).toEqual(['attempt 1: answered 500: the receiver is having a bad day', 'attempt 2: answered 500: the receiver is having a bad day', 'attempt 3: delivered (200)']);
 
   // Progress: the first batch's at least (the next ones at most every 100 ms), each its own event, running.
+  // Delivered apart from the done event, maybe after it: wait until every one queued is delivered.
+  await waitFor(
+    async () => {
+      const queued = await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+      const sent = queued.filter((j) => j.data.event.type === 'job.progress');
+      return sent.length > 0 && sent.every((j) => j.finishedOn !== undefined) ? sent : null;
+    },
+    15_000,
+    'the progress events to be delivered',
+  );
   const progress = receiver.received.filter((r) => r.id !== doneId).map((r) => ({ id: r.id, verified: r.verified, event: JSON.parse(r.body) }));
   expect(progress.length).toBeGreaterThanOrEqual(1);
   for (const p of progress) {
