@@ -60,6 +60,11 @@ const coreLayers = [
     ['jobs', 'model', 'contract.ts', 'config.ts', 'logger.ts', 'metrics.ts', 'redis', 'engine', 'llm', 'store', 'queue'],
     'jobs/ may import every layer below it; never eval/, testing/ or index.ts.',
   ),
+  layer(
+    ['webhooks'],
+    ['webhooks', 'model', 'contract.ts', 'config.ts', 'logger.ts', 'metrics.ts', 'redis', 'store', 'queue', 'jobs'],
+    'webhooks/ sits on the job service: it may import jobs/ and what jobs/ may (but engine/ and llm/); never eval/, testing/ or index.ts.',
+  ),
   {
     target: `${CORE}/index.ts`,
     from: [`${CORE}/eval`, `${CORE}/testing`],

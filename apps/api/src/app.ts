@@ -5,6 +5,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { keyLabel } from '@datagen/core';
 import { basicAuth, requireApiKey, tenantOf } from './auth';
+import { webhookBoardAdapter } from './board';
 import type { ApiContext } from './context';
 import { clientErrorStatus, errorHandler, HttpError, ServiceUnavailableError, unknownRoute, withTimeout } from './errors';
 import { serveOpenApi } from './openapi';
@@ -42,7 +43,7 @@ export function createApp(ctx: ApiContext): Express {
   if (ctx.config.admin !== null) {
     const board = new ExpressAdapter();
     board.setBasePath('/admin/queues');
-    createBullBoard({ queues: [new BullMQAdapter(ctx.queue)], serverAdapter: board });
+    createBullBoard({ queues: [new BullMQAdapter(ctx.queue), webhookBoardAdapter(ctx.webhookQueue)], serverAdapter: board });
     app.use('/admin/queues', basicAuth(ctx.config.admin.user, ctx.config.admin.password), board.getRouter());
   }
 

@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { tenantOf } from '@datagen/core';
 import { HttpError } from './errors';
 
 /**
@@ -18,9 +19,8 @@ export function requireApiKey(apiKeys: readonly string[]): RequestHandler {
   };
 }
 
-export function tenantOf(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex').slice(0, 32);
-}
+/** The hash of a key that a job stores as its tenant (in core: the configuration maps keys to tenants too). */
+export { tenantOf };
 
 /** HTTP basic auth for the admin UI. */
 export function basicAuth(user: string, password: string): RequestHandler {

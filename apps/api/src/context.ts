@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config, GenerationQueue, JobService, Metrics, RedisClient } from '@datagen/core';
+import type { Config, GenerationQueue, JobService, Metrics, RedisClient, WebhookQueue } from '@datagen/core';
 
 /** What the routes need, built once at startup. */
 export interface ApiContext {
@@ -10,6 +10,8 @@ export interface ApiContext {
   jobs: JobService;
   /** The queue, for bull-board and its Prometheus metrics. */
   queue: GenerationQueue;
+  /** The webhook deliveries, for bull-board. */
+  webhookQueue: WebhookQueue;
   logger: Logger;
   metrics: Metrics;
   /** The longest a request waits on Redis before answering 503. */

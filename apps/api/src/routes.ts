@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { listQuerySchema, pageQuerySchema, startJobSchema } from '@datagen/core';
+import { listQuerySchema, pageQuerySchema, startJobSchema, webhookRequestProblem } from '@datagen/core';
 import type { ApiContext } from './context';
 import { HttpError, validationError, withTimeout } from './errors';
 import { readStatusBody, StatusCache } from './statusBody';
@@ -24,6 +24,8 @@ export function dataGenerateRouter(ctx: ApiContext): Router {
     }
     const parsed = requestSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, 'body', req.body);
+    const webhookProblem = webhookRequestProblem(parsed.data, config.webhooks);
+    if (webhookProblem !== null) throw new HttpError(422, [{ loc: ['body', 'webhook_url'], msg: webhookProblem, type: 'value_error' }]);
     const idempotencyKey = req.header('idempotency-key');
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw new HttpError(422, [{ loc: ['header', 'idempotency-key'], msg: 'must be 1 to 255 characters', type: 'string_too_long' }]);

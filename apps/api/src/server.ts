@@ -15,6 +15,7 @@ import {
   type Config,
   type Quota,
 } from '@datagen/core';
+import { createWebhookQueue, WebhookNotifier } from '@datagen/core';
 import { createApp } from './app';
 import { tenantOf } from './auth';
 import type { ApiContext } from './context';
@@ -36,17 +37,23 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
   const metrics = createMetrics('api');
   // Reports of jobs the API ends (a cancelled queued job, a settled one) are measured off the event loop.
   const reports = new ReportThread();
-  const jobs = new JobService(new JobStore(redis, config.keyPrefix, config.job.retentionHours), queue, {
+  const store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
+  // The webhook events of the jobs the API ends (a cancelled queued job, a settled one); workers deliver them.
+  const webhookQueue = createWebhookQueue(config.queueName, config.keyPrefix, redis);
+  const webhooks = new WebhookNotifier(webhookQueue, store, config.webhooks, configuredPrice(config), logger);
+  const jobs = new JobService(store, queue, {
     retentionHours: config.job.retentionHours,
     price: configuredPrice(config),
     onEnded: (state) => metrics.jobsFinished.inc({ state }),
+    onJobEnded: webhooks.jobEnded,
     measureReport: reports.measure,
     scheduling: config.tenancy.scheduling,
     quotaOf: quotasByTenant(config),
     datasetMaxItems: config.job.datasetMaxItems,
   });
-  const ctx: ApiContext = { config, redis, jobs, queue, logger, metrics, redisTimeoutMs: 3_000 };
+  const ctx: ApiContext = { config, redis, jobs, queue, webhookQueue, logger, metrics, redisTimeoutMs: 3_000 };
   ctx.queue.on('error', (err) => watch.report(err, 'queue error'));
+  webhookQueue.on('error', (err) => watch.report(err, 'webhook queue error'));
   // Serve as soon as Redis answers; if it does not yet, start anyway (requests answer 503 until it does).
   await waitUntilReady(redis, 5_000);
   const server = createApp(ctx).listen(config.port, host);
@@ -62,6 +69,7 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
       ctx.jobs.closeFollows(); // streams end; clients reconnect elsewhere
       server.closeIdleConnections();
       await ctx.queue.close().catch(() => undefined);
+      await webhookQueue.close().catch(() => undefined);
       await reports.close();
       watch.close();
       redis.disconnect();

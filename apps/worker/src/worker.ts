@@ -33,6 +33,8 @@ import {
   type Metrics,
   type RedisClient,
 } from '@datagen/core';
+import { boardSink, logEnd } from './board';
+import { startWebhooks } from './webhooks';
 
 /**
  * A worker process: takes jobs from the queue and runs the engine on each,
@@ -62,12 +64,14 @@ export async function startGenerationWorker(
   // One line when Redis is missing at startup or goes away, not one per reconnect attempt.
   const watch = new RedisWatch(redis, logger, describeRedis(config.redisNodes));
   const store = new JobStore(redis, config.keyPrefix, config.job.retentionHours);
+  const webhooks = startWebhooks(config, redis, store, logger);
   // The worker's half of the job service: claim, record, finish (its queue is only read, for settling).
   const jobs = new JobService(store, createQueue(config.queueName, config.keyPrefix, redis), {
     retentionHours: config.job.retentionHours,
     price: configuredPrice(config),
     onEnded: (state) => metrics.jobsFinished.inc({ state }),
     datasetMaxItems: config.job.datasetMaxItems,
+    onJobEnded: webhooks.notifier.jobEnded,
   });
   // One rate limit for all workers (buckets in Redis), and calls in flight that back off on 429s.
   const { requestsPerMinute, tokensPerMinute, maxConcurrency } = config.llmLimits;
@@ -97,6 +101,8 @@ export async function startGenerationWorker(
     const start = await jobs.startRun(jobId, token ?? `${job.id}:${job.attemptsMade}:${job.timestamp}`);
     if (start.kind === 'over') {
       if (start.state === null) return log.warn('job record has expired; nothing to do');
+      // Its end event again, in case the run that ended it died before queueing it (the event id makes this a no-op otherwise).
+      await webhooks.notifier.jobEnded(jobId, start.state);
       return log.info({ state: start.state }, 'job already over (ended, or cancelled before it started)');
     }
     const { run } = start;
@@ -108,7 +114,7 @@ export async function startGenerationWorker(
       const outcome = await runGeneration(
         { jobId, request: run.record.request, accepted: [...run.stored], generatedSeeds: run.record.generatedSeeds, themes: run.record.themes, taken: start.taken },
         llm.forTenant(run.record.tenant, () => metrics.keyLlmCalls.inc({ key: keyLabel(run.record.tenant) })),
-        countingSink(run, metrics),
+        boardSink(countingSink(run, metrics), run, job, webhooks.notifier),
         {
           maxParallelBatches: config.job.maxParallelBatches,
           maxBarrenBatches: config.job.maxBarrenBatches,
@@ -128,6 +134,7 @@ export async function startGenerationWorker(
         throw new DelayedError();
       }
       const state = await run.finish(outcome.state, outcome.message);
+      await logEnd(job, outcome.message);
       log.info({ state }, 'job ended');
     } catch (error) {
       if (error instanceof JobOwnershipLostError && error.reason === 'ended') return log.info('job ended elsewhere; stopping');
@@ -171,6 +178,7 @@ export async function startGenerationWorker(
     llm,
     async close(graceMs: number) {
       shutdown.abort();
+      webhooks.stopDelivering();
       const closing = worker.close();
       const timedOut = await Promise.race([
         closing.then(() => false),
@@ -185,6 +193,7 @@ export async function startGenerationWorker(
       subscriber.disconnect();
       await jobs.queue.close().catch(() => undefined);
       watch.close();
+      await webhooks.close(graceMs);
       redis.disconnect();
     },
   };

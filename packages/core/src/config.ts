@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Price } from './model/pricing';
+import { tenantOf } from './model/tenant';
 
 /**
  * Configuration, read once from the environment at startup. A bad value
@@ -110,6 +111,78 @@ const llmSchema = z
     return { provider };
   });
 
+/** A webhook target as a server default may name it: http(s), at most 2,000 characters (as in a request). */
+const webhookTarget = () =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .max(2000, 'must be at most 2,000 characters');
+
+const webhooksSchema = z
+  .object({
+    /** The default target of every job that names none. */
+    url: envVar('WEBHOOK_URL', webhookTarget().optional()),
+    /** Per-key targets, `{"<api key>": "<url>"}`, kept by tenant id (the hash of the key), never by key. */
+    urlsByTenant: envVar(
+      'WEBHOOK_URLS',
+      z
+        .string()
+        .optional()
+        .transform((text, ctx): Record<string, string> => {
+          if (text === undefined) return {};
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            return fail(ctx, [], 'must be a JSON object {"<api key>": "<url>", ...}');
+          }
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail(ctx, [], 'must be a JSON object {"<api key>": "<url>", ...}');
+          const byTenant: Record<string, string> = {};
+          for (const [key, url] of Object.entries(parsed)) {
+            const tenant = tenantOf(key);
+            // The key itself is never repeated in a message: its tenant id names it.
+            if (!webhookTarget().safeParse(url).success) return fail(ctx, [], `the URL of the key with tenant id ${tenant} must be an http:// or https:// URL of at most 2,000 characters`);
+            byTenant[tenant] = url as string;
+          }
+          return byTenant;
+        }),
+    ),
+    /** The signing secret, `whsec_` + base64 of 24 to 64 random bytes (Standard Webhooks). */
+    secret: envVar(
+      'WEBHOOK_SECRET',
+      optionalText().refine((value) => value === undefined || isWebhookSecret(value), {
+        message: 'must be whsec_ followed by the base64 of 24 to 64 random bytes, e.g. whsec_$(openssl rand -base64 32)',
+      }),
+    ),
+    /** Private, loopback and link-local targets too (a receiver on the same network); off by default (SSRF). */
+    allowPrivate: envVar(
+      'WEBHOOK_ALLOW_PRIVATE',
+      z
+        .enum(['true', 'false', '1', '0', 'yes', 'no'])
+        .default('false')
+        .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+    ),
+    /** The shortest time between two progress events of one job (for jobs that ask for them). */
+    progressIntervalMs: envVar('WEBHOOK_PROGRESS_INTERVAL_MS', integer(100, 3_600_000, 5_000)),
+    /** Deliveries one worker process makes at once; 0: this process delivers none. */
+    concurrency: envVar('WEBHOOK_CONCURRENCY', integer(0, 256, 8)),
+    /** The first retry's delay; each next one doubles, for about a day (webhooks/queue.ts). */
+    retryBaseMs: envVar('WEBHOOK_RETRY_BASE_MS', integer(10, 3_600_000, 10_000)),
+  })
+  .superRefine((w, ctx) => {
+    if (w.secret === undefined && (w.url !== undefined || Object.keys(w.urlsByTenant).length > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'is required when WEBHOOK_URL or WEBHOOK_URLS is set (webhooks are signed with it)' });
+    }
+  });
+
+/** `whsec_` and the base64 of 24 to 64 bytes, as the Standard Webhooks spec has it. */
+function isWebhookSecret(value: string): boolean {
+  if (!value.startsWith('whsec_')) return false;
+  const b64 = value.slice('whsec_'.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
+  const bytes = Buffer.from(b64, 'base64');
+  return bytes.length >= 24 && bytes.length <= 64;
+}
+
 const configSchema = z
   .object({
     nodeEnv: envVar('NODE_ENV', z.string().default('development')),
@@ -209,6 +282,8 @@ const configSchema = z
         }
         return { inputPerMTok, outputPerMTok };
       }),
+    /** Signed webhooks (webhooks/ in core; README "Webhooks"). */
+    webhooks: webhooksSchema,
     queueName: envVar('QUEUE_NAME', z.string().regex(/^[A-Za-z0-9_-]+$/).default('data-generate')),
     keyPrefix: envVar('KEY_PREFIX', z.string().regex(/^[A-Za-z0-9_-]+$/).default('dg')),
   })

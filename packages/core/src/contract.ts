@@ -8,6 +8,7 @@ export const LIMITS = {
   descriptionChars: 20_000,
   seedChars: 10_000,
   seeds: 1_000,
+  webhookUrlChars: 2_000,
 } as const;
 
 /** A dataset's name: what the request's `dataset` and the /datasets routes take. */
@@ -63,6 +64,17 @@ export function startJobSchema(maxInputs: number) {
         .boolean()
         .optional()
         .describe('true or absent: up to JOB_MAX_PARALLEL_BATCHES batches of the job in flight at once; false: one batch at a time (generation, critique, then the next).'),
+      webhook_url: z
+        .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+        .max(LIMITS.webhookUrlChars, 'must be at most 2,000 characters')
+        .optional()
+        .describe(
+          'Where to POST signed events (Standard Webhooks) about this job: when it ends (job.done, job.error, job.cancelled) and, with webhook_progress, while it runs. Default: the server\'s WEBHOOK_URLS entry for your key, else WEBHOOK_URL. Private, loopback and link-local targets are refused unless the server allows them.',
+        ),
+      webhook_progress: z
+        .boolean()
+        .optional()
+        .describe('true: also a job.progress event while the job runs, at most every WEBHOOK_PROGRESS_INTERVAL_MS (5 s by default).'),
     })
     .describe('A data generation job.');
 }

@@ -2,6 +2,7 @@
 export * from './model/job';
 export * from './model/pricing';
 export * from './model/provenance';
+export * from './model/tenant';
 export * from './contract';
 export * from './config';
 export * from './logger';
@@ -54,3 +55,8 @@ export * from './jobs/report';
 export * from './jobs/run';
 export * from './jobs/state';
 export * from './jobs/status';
+export * from './webhooks/address';
+export * from './webhooks/event';
+export * from './webhooks/queue';
+export * from './webhooks/deliver';
+export * from './webhooks/notifier';

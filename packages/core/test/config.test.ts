@@ -1,4 +1,4 @@
-import { ConfigError, DEV_API_KEY, loadConfig } from '@datagen/core';
+import { ConfigError, DEV_API_KEY, loadConfig, tenantOf } from '@datagen/core';
 
 describe('loadConfig', () => {
   it('fills in the documented defaults', () => {
@@ -105,6 +105,14 @@ describe('loadConfig', () => {
       QUOTA_SUBMITS_PER_MINUTE: '70',
       KEY_QUOTAS: '{"k1": {"maxOpenJobs": 1}, "k2": {"submitsPerMinute": 0}}',
       LLM_FAIR_SHARE: 'false',
+      WEBHOOK_URL: 'https://hooks.example.com/all',
+      WEBHOOK_URLS: '{"k1":"https://hooks.example.com/k1"}',
+      WEBHOOK_SECRET: `whsec_${'A'.repeat(32)}`,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_PROGRESS_INTERVAL_MS: '1000',
+      WEBHOOK_CONCURRENCY: '2',
+      WEBHOOK_RETRY_BASE_MS: '500',
+      DATASET_MAX_ITEMS: '50',
     });
     expect(config).toStrictEqual({
       nodeEnv: 'staging',
@@ -117,7 +125,7 @@ describe('loadConfig', () => {
       usingDevKey: false,
       llm: { provider: 'openai', baseURL: 'http://127.0.0.1:11434/v1', apiKey: 'ok', model: 'llama3.1', maxRetries: 2, timeoutMs: 60_000 },
       worker: { concurrency: 8, lockDurationMs: 40_000, stalledIntervalMs: 20_000, shutdownGraceMs: 1_000, heapGrowthPercent: 100 },
-      job: { maxParallelBatches: 3, maxBarrenBatches: 5, maxFailedCalls: 6, retentionHours: 1.5, maxInputs: 123, critic: false },
+      job: { maxParallelBatches: 3, maxBarrenBatches: 5, maxFailedCalls: 6, retentionHours: 1.5, maxInputs: 123, critic: false, datasetMaxItems: 50 },
       llmLimits: { requestsPerMinute: 60, tokensPerMinute: 90_000, maxConcurrency: 2 },
       tenancy: {
         scheduling: 'fifo',
@@ -132,6 +140,15 @@ describe('loadConfig', () => {
       llmPrice: { inputPerMTok: 3, outputPerMTok: 15 },
       queueName: 'jobs',
       keyPrefix: 'pre',
+      webhooks: {
+        url: 'https://hooks.example.com/all',
+        urlsByTenant: { [tenantOf('k1')]: 'https://hooks.example.com/k1' },
+        secret: `whsec_${'A'.repeat(32)}`,
+        allowPrivate: true,
+        progressIntervalMs: 1000,
+        concurrency: 2,
+        retryBaseMs: 500,
+      },
     });
   });
 

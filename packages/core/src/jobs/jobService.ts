@@ -43,6 +43,11 @@ export interface JobServiceOptions {
   price: Price | null;
   /** Told of each job this process ended, with its state (metrics). */
   onEnded?: (state: TerminalState) => void;
+  /**
+   * Told of each job this process ended, once its end is written (webhooks:
+   * it reads what it needs). Awaited; its failure never fails the end.
+   */
+  onJobEnded?: (jobId: string, state: TerminalState) => Promise<void> | void;
   /** How the report of a job ended here is measured: in this thread (the default, for workers) or off it (the API). */
   measureReport?: ReportMeasure;
   /** fair (the default): a job's queue priority is its rank among its key's unfinished jobs, so keys take turns; fifo: first in, first out. */
@@ -263,7 +268,7 @@ export class JobService {
       if (request.dataset !== undefined) await this.store.markDatasetJob(tenant, request.dataset, jobId, true);
       // Keys take turns: a job's priority is its rank among its key's unfinished jobs (1 first).
       const priority = this.options.scheduling === 'fifo' ? undefined : Math.min(rank, MAX_PRIORITY);
-      await this.queue.add('generate', { jobId }, { ...jobOptions(jobId, this.options.retentionHours), ...(priority !== undefined && { priority }) });
+      await this.queue.add('generate', { jobId, n: request.num_inputs_to_generate, mode: request.exploration_mode }, { ...jobOptions(jobId, this.options.retentionHours), ...(priority !== undefined && { priority }) });
     } catch (error) {
       await this.store.discard(jobId, tenant).catch(() => undefined);
       if (request.dataset !== undefined) await this.store.markDatasetJob(tenant, request.dataset, jobId, false).catch(() => undefined);
@@ -473,6 +478,7 @@ export class JobService {
         // The tenant's indexes are in another slot: a second step (a lost one is put right by the lists).
         await this.store.indexEnd(outcome.tenant, job.jobId, outcome.state, outcome.createdAt).catch(() => undefined);
         if (outcome.dataset !== null) await this.store.markDatasetJob(outcome.tenant, outcome.dataset, job.jobId, false).catch(() => undefined);
+        await Promise.resolve(outcome.state).then((state) => this.options.onJobEnded?.(job.jobId, state)).catch(() => undefined);
         return outcome.state;
       case 'already_ended':
         return outcome.state;
