@@ -23,6 +23,7 @@ COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/cli/package.json apps/cli/
 COPY apps/bench/package.json apps/bench/
+COPY apps/console/package.json apps/console/
 # --ignore-scripts: the only install scripts in the tree are dev-only
 # (ssh2/cpu-features/protobufjs, from testcontainers) or optional with
 # prebuilt binaries (msgpackr-extract, loaded at run time without its script),
