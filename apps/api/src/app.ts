@@ -5,6 +5,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { basicAuth, requireApiKey } from './auth';
 import type { ApiContext } from './context';
+import { serveConsole } from './console';
 import { clientErrorStatus, errorHandler, HttpError, ServiceUnavailableError, unknownRoute, withTimeout } from './errors';
 import { serveOpenApi } from './openapi';
 import { dataGenerateRouter } from './routes';
@@ -29,6 +30,8 @@ export function createApp(ctx: ApiContext): Express {
   });
   // The API reference, open without a key: GET /openapi.json and GET /docs.
   serveOpenApi(app, { maxInputs: ctx.config.job.maxInputs });
+  // The web console at /console (static files, open without a key) and a home page at / linking it.
+  serveConsole(app);
 
   if (ctx.config.admin !== null) {
     const board = new ExpressAdapter();
