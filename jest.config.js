@@ -16,7 +16,7 @@ const project = (dir) => ({
 
 module.exports = {
   rootDir: __dirname,
-  projects: ['packages/core', 'apps/api', 'apps/worker', 'apps/cli'].map(project),
+  projects: ['packages/core', 'apps/api', 'apps/worker', 'apps/cli', 'apps/console'].map(project),
   globalSetup: '<rootDir>/test/globalSetup.js',
   globalTeardown: '<rootDir>/test/globalTeardown.js',
   testTimeout: 30_000,

@@ -7,6 +7,7 @@ import { keyLabel } from '@datagen/core';
 import { basicAuth, requireApiKey, tenantOf } from './auth';
 import { webhookBoardAdapter } from './board';
 import type { ApiContext } from './context';
+import { serveConsole } from './console';
 import { clientErrorStatus, errorHandler, HttpError, ServiceUnavailableError, unknownRoute, withTimeout } from './errors';
 import { serveOpenApi } from './openapi';
 import { datasetsRouter } from './datasets';
@@ -39,6 +40,8 @@ export function createApp(ctx: ApiContext): Express {
   });
   // The API reference, open without a key: GET /openapi.json and GET /docs.
   serveOpenApi(app, { maxInputs: ctx.config.job.maxInputs });
+  // The web console at /console (static files, open without a key) and a home page at / linking it.
+  serveConsole(app);
 
   if (ctx.config.admin !== null) {
     const board = new ExpressAdapter();
