@@ -39,6 +39,8 @@ const NUM_HASHES = 72;
  * duplicate shares most bands and is verified among the first.
  */
 const MAX_VERIFIED = 200;
+/** Of those, how many below the threshold are compared to find an input's nearest (provenance). */
+const NEAREST_VERIFIED = 8;
 
 /**
  * The most entries of one bucket a check looks at, newest first. A bucket
@@ -222,6 +224,9 @@ export class DedupIndex {
     const verified = Math.min(found, MAX_VERIFIED);
     this.countQueryTokens(p.tokens);
     const floor = nearest ? Math.min(NEAREST_FLOOR, this.nearThreshold) : this.nearThreshold;
+    // Below the threshold only the nearest is wanted, for provenance: a few LCS runs at most
+    // (all of them made a candidate set of template-like inputs several times slower to judge).
+    let nearestBudget = nearest ? NEAREST_VERIFIED : 0;
     let best = -1;
     let bestSimilarity = 0;
     let closest = -1;
@@ -230,10 +235,16 @@ export class DedupIndex {
       const index = order[i]!;
       const start = this.offsets[index]!;
       const end = this.offsets[index + 1]!;
-      if (rougeLUpperBound(p.tokens.length, end - start) < floor) continue;
+      const upper = rougeLUpperBound(p.tokens.length, end - start);
+      if (upper < floor || (upper < this.nearThreshold && nearestBudget === 0)) continue;
       // The common subsequence is at most the words the two share: a cheap bound that spares most LCS runs.
       const common = this.sharedTokens(start, end);
-      if ((2 * common) / (p.tokens.length + end - start) < floor) continue;
+      const bound = (2 * common) / (p.tokens.length + end - start);
+      if (bound < floor) continue;
+      if (bound < this.nearThreshold) {
+        if (nearestBudget === 0 || bound <= closestSimilarity) continue;
+        nearestBudget--;
+      }
       const similarity = rougeLF1(p.tokens, this.pool.subarray(start, end));
       if (similarity >= this.nearThreshold && similarity > bestSimilarity) {
         best = index;
