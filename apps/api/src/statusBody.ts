@@ -22,7 +22,10 @@ export async function readStatusBody(
     messages: { after: cached?.messages.upTo ?? 0 },
   });
   let base: CachedStatus = cached ?? { data: EMPTY_DATA, messages: EMPTY_MESSAGES };
-  if (cached !== undefined && read.job.itemCount !== cached.data.count + read.items.length) {
+  // Messages that are not newer than the cache's (a job stored before messages were numbered: its
+  // entries all read as number 0), or a stream that is not what the cache says: read it all.
+  const renumbered = cached !== undefined && read.messages.some((m) => m.number <= cached.messages.upTo);
+  if (cached !== undefined && (renumbered || read.job.itemCount !== cached.data.count + read.items.length)) {
     // The stream is not what the cache says (it cannot change, but never trust a cache over Redis): read it all.
     ({ status, read } = await jobs.read(tenant, jobId, { items: { from: 0 }, messages: { after: 0 } }));
     base = { data: EMPTY_DATA, messages: EMPTY_MESSAGES };

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { MAX_MESSAGES, type DataGenerationStatus } from '@datagen/core';
+import { jobKeys, MAX_MESSAGES, type DataGenerationStatus } from '@datagen/core';
 import { KEY_A, KEY_B, startStack, type TestStack } from '../../../test/support/stack';
 import { tenantOf } from '../src/auth';
 import { readStatusBody, statusBytes, StatusCache } from '../src/statusBody';
@@ -13,7 +13,7 @@ import { readStatusBody, statusBytes, StatusCache } from '../src/statusBody';
 let stack: TestStack;
 afterEach(() => stack?.stop());
 
-const request = {
+const request_ = {
   application_description: 'Answer questions about a small vocabulary of things.',
   seeds: ['Question: what is a lantern?'],
   num_inputs_to_generate: 10_000,
@@ -54,7 +54,7 @@ it('answers the same bytes as a full read while inputs and messages grow, and af
   const created = await fetch(`${stack.url}/v1/data/generate`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
-    body: JSON.stringify(request),
+    body: JSON.stringify(request_),
   });
   const jobId = ((await created.json()) as { job_id: string }).job_id;
   const store = stack.api.ctx.jobs.store;
@@ -107,7 +107,7 @@ it('a cache that disagrees with Redis is not trusted', async () => {
   const created = await fetch(`${stack.url}/v1/data/generate`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
-    body: JSON.stringify({ ...request, num_inputs_to_generate: 10 }),
+    body: JSON.stringify({ ...request_, num_inputs_to_generate: 10 }),
   });
   const jobId = ((await created.json()) as { job_id: string }).job_id;
   const { jobs } = stack.api.ctx;
@@ -119,4 +119,29 @@ it('a cache that disagrees with Redis is not trusted', async () => {
   // A cached count larger than the stream (cannot happen, but): a full read again.
   cache.set(jobId, { ...cache.get(jobId)!, data: { count: 5, json: Buffer.from('"x","x","x","x","x"') } });
   expect(await read()).toBe(await full(jobId));
+});
+
+it('reads, streams and ends a job the previous version stored (time-based message ids, no target field)', async () => {
+  stack = await startStack();
+  const { store } = stack.api.ctx.jobs;
+  const k = jobKeys(stack.config.keyPrefix, 'oldjob1');
+  const request = { ...request_, num_inputs_to_generate: 3, batch_size: 5, num_shots: 5, exploration_mode: 'BALANCED' };
+  await stack.redis.hset(k.meta, 'tenant', tenantOf(KEY_A), 'request', JSON.stringify(request), 'created_at', String(Date.now() - 60_000), 'owner', 'old-run');
+  await stack.redis.xadd(k.messages, '*', 'm', 'Queued: waiting for a worker.');
+  await stack.redis.xadd(k.messages, '*', 'm', 'Batch 1: 3 new inputs accepted (3/3 done).');
+  for (const [i, input] of ['one', 'two', 'three'].entries()) await stack.redis.xadd(k.data, `0-${i + 1}`, 'v', input);
+  // It ends DONE: its target comes from its request.
+  expect(await store.finish('oldjob1', { state: 'DONE', message: 'Done: 3 inputs generated.', owner: 'old-run' })).toMatchObject({ kind: 'finished' });
+
+  const expected = { num_inputs_to_generate: 3, state: 'DONE', data: ['one', 'two', 'three'] };
+  const messages = ['Queued: waiting for a worker.', 'Batch 1: 3 new inputs accepted (3/3 done).', 'Done: 3 inputs generated.'];
+  for (let read = 0; read < 3; read++) {
+    const status = (await (await get('oldjob1')).json()) as DataGenerationStatus;
+    expect(status).toMatchObject(expected);
+    expect(status.detailed_status).toEqual(messages); // the same on every read, cached or not
+  }
+  const stream = await fetch(`${stack.url}/v1/data/generate/oldjob1/messages`, { headers: { 'x-api-key': KEY_A } });
+  expect((await stream.text()).split('\n').filter(Boolean)).toEqual([...messages, 'DONE']);
+  const data = await fetch(`${stack.url}/v1/data/generate/oldjob1/data`, { headers: { 'x-api-key': KEY_A } });
+  expect((await data.text()).split('\n').filter(Boolean)).toEqual(['"one"', '"two"', '"three"']);
 });

@@ -3,7 +3,7 @@ import type { DataGenerationStatus, DatasetView, ItemView, JobRequest, RejectedV
 import { isTerminal, type JobReport, type JobState, type TerminalState } from '../model/job';
 import type { Price } from '../model/pricing';
 import { jobOptions, type GenerationQueue } from '../queue/queue';
-import type { JobFollower } from '../store/followJob';
+import { FOLLOW_START, type JobFollower } from '../store/followJob';
 import { sha256 } from '../store/idempotency';
 import type { JobStore } from '../store/jobStore';
 import type { IndexEntry, TenantIndex } from '../store/pageTenantJobs';
@@ -368,7 +368,7 @@ export class JobService {
   }
 
   private async *followEvents(jobId: string, what: 'data' | 'messages', follower: JobFollower, closed: () => boolean): AsyncGenerator<FollowEvent> {
-    let position = { items: 0, messages: 0 };
+    let position = FOLLOW_START;
     let end: TerminalState | null = null;
     const withItems = what === 'data';
     while (!closed()) {

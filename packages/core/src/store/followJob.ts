@@ -3,11 +3,18 @@ import { duplicateConnection, type RedisClient } from '../redis/connection';
 import { jobKeys } from './keys';
 import type { StoreContext } from './status';
 
-/** Where a follower stands in a job: inputs read so far, and the number of the last message entry read. */
+/**
+ * Where a follower stands in a job: inputs read so far, and the last message
+ * entry read (kept as the store wrote it: jobs stored before message numbers
+ * were used have time-based entry ids, which must not be read as numbers).
+ */
 export interface FollowPosition {
   items: number;
-  messages: number;
+  messages: string;
 }
+
+/** The position of a follower that has read nothing yet. */
+export const FOLLOW_START: FollowPosition = { items: 0, messages: '0-0' };
 
 /** What one read of a follower brought: new inputs, new messages, and the end if it was reached. */
 export interface FollowStep {
@@ -47,18 +54,17 @@ export class JobFollower {
    */
   async read(jobId: string, from: FollowPosition, options: { blockMs: number; count: number; withItems: boolean }): Promise<FollowStep> {
     const k = jobKeys(this.ctx.prefix, jobId);
-    const streams = options.withItems ? [k.data, k.messages, `0-${from.items}`, `0-${from.messages}`] : [k.messages, `0-${from.messages}`];
+    const streams = options.withItems ? [k.data, k.messages, `0-${from.items}`, from.messages] : [k.messages, from.messages];
     const block = options.blockMs > 0 ? ['BLOCK', options.blockMs] : [];
     const result = (await this.reader.xread('COUNT', options.count, ...(block as ['BLOCK', number]), 'STREAMS', ...streams)) as Array<[string, Entries]> | null;
     const step: FollowStep = { items: [], messages: [], end: null, position: { ...from } };
     for (const [key, entries] of result ?? []) {
       for (const [id, fields] of entries) {
-        const number = Number(id.slice(id.indexOf('-') + 1));
         if (key === k.data) {
           step.items.push(fields[1] ?? '');
-          step.position.items = number;
+          step.position.items = Number(id.slice(id.indexOf('-') + 1));
         } else {
-          step.position.messages = number;
+          step.position.messages = id;
           if (fields[0] === 'end') step.end = fields[1] as TerminalState;
           else if (step.end === null) step.messages.push(fields[1] ?? '');
         }

@@ -25,6 +25,13 @@
     {INCOMPLETE 6, inputs stored}: DONE asked with fewer inputs than the target
     {CANCEL_REQUESTED 7}: a cancel was accepted; end it CANCELLED instead
 ]]
+-- Message n has the id 0-n; a job stored before messages were numbered keeps
+-- time-based ids, which a 0-* id cannot follow.
+local function messageId(key)
+  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+  if top[1] and string.sub(top[1][1], 1, 2) ~= '0-' then return '*' end
+  return '0-*'
+end
 local a = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return {3, ''} end
 local meta = redis.call('HMGET', KEYS[1], 'state', 'owner', 'cancel_requested', 'n', 'tenant', 'created_at', 'dataset')
@@ -32,13 +39,17 @@ if meta[1] then return {2, meta[1]} end
 if a.owner ~= '' and meta[2] ~= a.owner then return {4, ''} end
 if a.state ~= 'CANCELLED' and meta[3] == '1' then return {7, ''} end
 if a.state == 'DONE' then
+  local target = tonumber(meta[4])
+  if not target then -- a job stored before `n` had a field of its own
+    target = cjson.decode(redis.call('HGET', KEYS[1], 'request')).num_inputs_to_generate
+  end
   local stored = redis.call('XLEN', KEYS[2])
-  if stored ~= tonumber(meta[4]) then return {6, stored} end
+  if stored ~= target then return {6, stored} end
 end
 redis.call('HSET', KEYS[1], 'state', a.state, 'finished_at', a.finished_at)
 redis.call('HDEL', KEYS[1], 'owner')
 if a.report ~= '' then redis.call('HSET', KEYS[1], 'report', a.report) end
-if a.message ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', a.max_messages, '0-*', 'm', a.message) end
-redis.call('XADD', KEYS[3], '0-*', 'end', a.state)
+if a.message ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', a.max_messages, messageId(KEYS[3]), 'm', a.message) end
+redis.call('XADD', KEYS[3], messageId(KEYS[3]), 'end', a.state)
 for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], a.ttl) end
 return {1, a.state, meta[5], meta[6], meta[7] or ''}
