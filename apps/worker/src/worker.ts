@@ -98,7 +98,10 @@ export async function startGenerationWorker(
     const { jobId } = job.data;
     const log = logger.child({ jobId });
     // The lock token is this run's owner token: a worker that lost the job (stalled, then taken over) writes nothing more.
-    const start = await jobs.startRun(jobId, token ?? `${job.id}:${job.attemptsMade}:${job.timestamp}`);
+    const start = await jobs.startRun(jobId, token ?? `${job.id}:${job.attemptsMade}:${job.timestamp}`, {
+      stalls: job.stalledCounter ?? 0,
+      maxWithoutProgress: config.worker.maxStallsWithoutProgress,
+    });
     if (start.kind === 'over') {
       if (start.state === null) return log.warn('job record has expired; nothing to do');
       // Its end event again, in case the run that ended it died before queueing it (the event id makes this a no-op otherwise).
@@ -157,10 +160,13 @@ export async function startGenerationWorker(
     concurrency: config.worker.concurrency,
     lockDuration: config.worker.lockDurationMs,
     stalledInterval: config.worker.stalledIntervalMs,
-    // A job resumes from what it stored, so a worker dying under it costs little:
-    // it survives as many dead workers as it has attempts (BullMQ's default, 1,
-    // failed a job on its second). A job that keeps killing its workers still ends.
-    maxStalledCount: 5,
+    // A job resumes from what it stored, so a worker dying under it costs little.
+    // BullMQ counts a job's stalls over its whole life, which failed long jobs
+    // that kept progressing through many worker deaths; the claim (claimJob.lua)
+    // counts them since the job's last new input instead (WORKER_MAX_STALLS), so
+    // one that keeps killing its workers without progress still ends. BullMQ's
+    // own count stays only as a far backstop.
+    maxStalledCount: 1000,
   });
   worker.on('error', (err) => watch.report(err, 'worker error'));
   // A job BullMQ will not retry (last attempt failed, or stalled too often) ends ERROR, keeping what it stored.

@@ -1,4 +1,4 @@
-import { normalizeText, queuePrefix, startJobSchema, type TerminalState } from '@datagen/core';
+import { normalizeText, startJobSchema, type TerminalState } from '@datagen/core';
 import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '@datagen/core/testing';
 import { ProcessStack, RedisServerProcess, sleep, waitUntil } from '../../../test/support/processes';
 import { KEY_A, storedJob, waitFor } from '../../../test/support/stack';
@@ -163,24 +163,53 @@ it('finishes a job whose workers die under it twice in a row', async () => {
   expect(data.slice(0, stored.length)).toEqual(stored);
 });
 
-it('ends a job that keeps losing its workers ERROR, with the end recorded and the data kept', async () => {
+it('a job that keeps storing inputs survives more dead workers than the stall limit, and ends DONE with exactly N', async () => {
+  const N = 200;
   fake = await startFakeAnthropic({ latencyMs: batchLatency(() => 300) });
-  stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '2' } });
-  const first = await stack.startWorker();
+  stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '2', WORKER_MAX_STALLS: '5' } });
+  let worker = await stack.startWorker();
+  const jobId = await submit(stack, N, 5);
+  // Six SIGKILLs, each after the job stored something new: BullMQ alone
+  // (maxStalledCount 5, counted over the job's life) failed it at the sixth.
+  let stored: string[] = [];
+  for (let kill = 0; kill < 6; kill++) {
+    stored = await storedAtLeast(stack, jobId, stored.length + 5);
+    worker.kill('SIGKILL');
+    await worker.waitForExit(5_000);
+    worker = await stack.startWorker();
+  }
+  expect(await ended(stack, jobId, 60_000)).toBe('DONE');
+  const { data } = (await storedJob(stack.store, jobId))!;
+  expect(data).toHaveLength(N);
+  expect(distinct(data)).toBe(N);
+  expect(data.slice(0, stored.length)).toEqual(stored);
+});
+
+it('ends a job that keeps losing its workers without storing anything new ERROR, with the end recorded and the data kept', async () => {
+  // Two batches answer, then the provider goes quiet: the job stores 10 inputs, then nothing.
+  fake = await startFakeAnthropic({ latencyMs: batchLatency((n) => (n < 2 ? 300 : 120_000)) });
+  stack = new ProcessStack({ anthropicUrl: fake.url, env: { JOB_MAX_PARALLEL_BATCHES: '2', WORKER_MAX_STALLS: '2' } });
+  let worker = await stack.startWorker();
   const jobId = await submit(stack, 100, 5);
-  const stored = await storedAtLeast(stack, jobId, 10);
-  // Five earlier dead workers, written into BullMQ's stall counter of the job
-  // (its hash field `stc`) rather than produced by five more kills.
-  await stack.redis.hset(`${queuePrefix(stack.namespace)}:${stack.namespace}:${jobId}`, 'stc', '5');
-  first.kill('SIGKILL');
-  await first.waitForExit(5_000);
+  await storedAtLeast(stack, jobId, 1);
+  worker.kill('SIGKILL');
+  await worker.waitForExit(5_000);
+  const stored = await stack.store.readItems(jobId);
+  // The first worker stored inputs; the next ones claim the job and die before storing any.
+  for (let kill = 0; kill < 3; kill++) {
+    worker = await stack.startWorker();
+    await worker.waitForLog((line) => line.msg === 'job started', 15_000, 'job started');
+    worker.kill('SIGKILL');
+    await worker.waitForExit(5_000);
+  }
 
   await stack.startWorker();
   expect(await ended(stack, jobId)).toBe('ERROR');
   const { data, messages } = (await storedJob(stack.store, jobId))!;
-  expect(messages.at(-1)).toMatch(/^Stopped by an internal error after 1 attempt: job stalled more than allowable limit\. The inputs generated so far are kept\.$/);
-  expect(data.slice(0, stored.length)).toEqual(stored);
-  expect(data.length).toBeLessThan(100);
+  expect(messages.at(-1)).toBe(
+    'Stopped: the job lost its worker 3 times in a row without storing a new input (a worker crashed, was killed, or stopped answering while running it). The inputs generated so far are kept.',
+  );
+  expect(data).toEqual(stored);
 });
 
 it('SIGTERM: the worker lands its calls in flight, hands the job back to the queue and exits 0; the next worker takes it at once', async () => {

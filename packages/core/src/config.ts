@@ -210,6 +210,12 @@ const configSchema = z
       concurrency: envVar('WORKER_CONCURRENCY', integer(1, 256, 4)),
       lockDurationMs: envVar('WORKER_LOCK_DURATION_MS', integer(1000, 3_600_000, 30_000)),
       stalledIntervalMs: envVar('WORKER_STALLED_INTERVAL_MS', integer(1000, 3_600_000, 30_000)),
+      /**
+       * A job that loses its worker (a crash, a kill, a lock not renewed) is
+       * resumed elsewhere; one that loses this many in a row without storing a
+       * new input ends ERROR instead of taking down worker after worker.
+       */
+      maxStallsWithoutProgress: envVar('WORKER_MAX_STALLS', integer(1, 1000, 5)),
       shutdownGraceMs: envVar('WORKER_SHUTDOWN_GRACE_MS', integer(0, 60_000, 8_000)),
       /**
        * How far V8 lets a worker's heap grow past what survived its last full

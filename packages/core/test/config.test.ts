@@ -113,6 +113,7 @@ describe('loadConfig', () => {
       WEBHOOK_CONCURRENCY: '2',
       WEBHOOK_RETRY_BASE_MS: '500',
       DATASET_MAX_ITEMS: '50',
+      WORKER_MAX_STALLS: '7',
     });
     expect(config).toStrictEqual({
       nodeEnv: 'staging',
@@ -124,7 +125,7 @@ describe('loadConfig', () => {
       apiKeys: ['k1', 'k2'],
       usingDevKey: false,
       llm: { provider: 'openai', baseURL: 'http://127.0.0.1:11434/v1', apiKey: 'ok', model: 'llama3.1', maxRetries: 2, timeoutMs: 60_000 },
-      worker: { concurrency: 8, lockDurationMs: 40_000, stalledIntervalMs: 20_000, shutdownGraceMs: 1_000, heapGrowthPercent: 100 },
+      worker: { concurrency: 8, lockDurationMs: 40_000, stalledIntervalMs: 20_000, maxStallsWithoutProgress: 7, shutdownGraceMs: 1_000, heapGrowthPercent: 100 },
       job: { maxParallelBatches: 3, maxBarrenBatches: 5, maxFailedCalls: 6, retentionHours: 1.5, maxInputs: 123, critic: false, datasetMaxItems: 50 },
       llmLimits: { requestsPerMinute: 60, tokensPerMinute: 90_000, maxConcurrency: 2 },
       tenancy: {

@@ -10,6 +10,7 @@ import type { IndexEntry, TenantIndex } from '../store/pageTenantJobs';
 import type { JobRead, ReadSelection } from '../store/readJob';
 import type { DatasetInfo } from '../store/datasetInfo';
 import type { StoredItem } from '../store/readItemPage';
+import type { StallCount } from '../store/claimJob';
 import type { JobRecord } from '../store/records';
 import { JobOwnershipLostError } from '../store/status';
 import {
@@ -23,7 +24,7 @@ import {
   JobNotFoundError,
   QuotaExceededError,
 } from './errors';
-import { cancelledMessage, QUEUED_MESSAGE, waitingTurnMessage } from '../model/messages';
+import { cancelledMessage, QUEUED_MESSAGE, stalledOutMessage, waitingTurnMessage } from '../model/messages';
 import type { AdmitOutcome, Quota } from '../store/admitJob';
 import { measureReportInline, type ReportMeasure } from './report';
 import { JobRun } from './run';
@@ -411,10 +412,11 @@ export class JobService {
    * or that there is nothing to run: the job has ended (or is gone), or its
    * cancel came before it started, and it is ended here.
    */
-  async startRun(jobId: string, owner: string): Promise<RunStart> {
-    const claim = await this.store.claim(jobId, owner);
+  async startRun(jobId: string, owner: string, stalls?: StallCount): Promise<RunStart> {
+    const claim = await this.store.claim(jobId, owner, stalls);
     if (claim.kind === 'missing') return { kind: 'over', state: null };
     if (claim.kind === 'ended') return { kind: 'over', state: claim.state };
+    if (claim.kind === 'stalledOut') return { kind: 'over', state: await this.failOutsideEngine(jobId, stalledOutMessage(claim.stalls)) };
     if (claim.cancelRequested) return { kind: 'over', state: await this.endCancelled(jobId, owner) };
     const record = await this.store.readRecord(jobId);
     if (record === null) return { kind: 'over', state: null };

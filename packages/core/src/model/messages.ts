@@ -19,6 +19,11 @@ export function failedMessage(attempts: number, reason: string): string {
   return `Stopped by an internal error after ${tries}: ${reason}. The inputs generated so far are kept.`;
 }
 
+/** The end of a job whose workers kept dying (or losing it) while it stored nothing new. */
+export function stalledOutMessage(stalls: number): string {
+  return `Stopped: the job lost its worker ${stalls} times in a row without storing a new input (a worker crashed, was killed, or stopped answering while running it). The inputs generated so far are kept.`;
+}
+
 export function handedBackMessage(stored: number, target: number): string {
   return `Interrupted: the worker is shutting down with ${stored} of ${target} inputs stored; another worker resumes the job.`;
 }

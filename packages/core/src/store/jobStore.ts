@@ -12,7 +12,7 @@ import { readDatasetJobCount } from './readDatasetJobCount';
 import { releaseDatasetTurn } from './releaseDatasetTurn';
 import { takeDatasetTurn } from './takeDatasetTurn';
 import { appendBatch, type BatchWrite } from './appendBatch';
-import { claimJob } from './claimJob';
+import { claimJob, type StallCount } from './claimJob';
 import { countOpen } from './countOpen';
 import { createJob } from './createJob';
 import { discardJob } from './discardJob';
@@ -89,8 +89,8 @@ export class JobStore {
   page(tenant: string, index: TenantIndex, limit: number, after: IndexEntry | null) {
     return pageTenantJobs(this.ctx, tenant, index, limit, after);
   }
-  claim(jobId: string, owner: string) {
-    return claimJob(this.ctx, jobId, owner);
+  claim(jobId: string, owner: string, stalls: StallCount = { stalls: 0, maxWithoutProgress: Number.MAX_SAFE_INTEGER }) {
+    return claimJob(this.ctx, jobId, owner, stalls);
   }
   appendBatch(jobId: string, owner: string, at: number, batch: BatchWrite) {
     return appendBatch(this.ctx, jobId, owner, at, batch);

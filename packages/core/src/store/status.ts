@@ -34,6 +34,7 @@ export const ScriptStatus = {
   OVER_INPUTS: 9,
   OVER_RATE: 10,
   FULL: 11,
+  STALLED_OUT: 12,
 } as const;
 
 const LUA_DIR = path.join(__dirname, 'lua');
