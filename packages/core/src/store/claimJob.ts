@@ -24,7 +24,7 @@ export interface StallCount {
  */
 export async function claimJob(ctx: StoreContext, jobId: string, owner: string, stalls: StallCount): Promise<ClaimOutcome> {
   const k = jobKeys(ctx.prefix, jobId);
-  const [status, detail] = (await runScript(ctx.redis, script, [k.meta, k.data], [owner, ctx.retentionMs, stalls.stalls, stalls.maxWithoutProgress])) as [
+  const [status, detail] = (await runScript(ctx.redis, script, [k.meta, k.data], [JSON.stringify({ owner, ttl: ctx.retentionMs, stalls: stalls.stalls, max_stalls: stalls.maxWithoutProgress })])) as [
     number,
     string | number,
   ];
