@@ -123,7 +123,7 @@ export async function startService(label: string, redisUrl: string, llm: FakeLlm
     },
     waitForEnd: (jobIds, timeoutMs) => waitForEnd(redis, ns, jobIds, timeoutMs),
     async close() {
-      await Promise.all(workers.map((w) => w.close(0)));
+      await Promise.all(workers.map((w) => w.close(10_000)));
       await Promise.all(processes.map((p) => p.stop()));
       await api.close();
       await deleteNamespace(redis, ns);

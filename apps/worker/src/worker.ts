@@ -200,7 +200,12 @@ export async function startGenerationWorker(
       await jobs.queue.close().catch(() => undefined);
       watch.close();
       await webhooks.close(graceMs);
-      redis.disconnect();
+      // Never under a BullMQ worker still closing: its job's completion would
+      // meet a closed connection, and BullMQ retries that without a pause while
+      // it closes, which starves the event loop of a process that lives on
+      // (the bench's, a test's). The worker process exits after close anyway.
+      if (timedOut) void closing.finally(() => redis.disconnect());
+      else redis.disconnect();
     },
   };
 }

@@ -197,3 +197,21 @@ it('a job cancelled while back in the queue with inputs ends CANCELLED saying wh
   expect(job.messages.at(-1)).toBe('Cancelled; kept 2 of 10 inputs.');
   expect(job.job.report?.diversity.distinct1).toBeGreaterThan(0);
 });
+
+it('closed with no grace while it runs a job, the worker hands the job back and leaves the process responsive', async () => {
+  const worker = await start(new SequenceProvider({ latencyMs: 300 }));
+  const jobId = await submit(200);
+  await waitFor(async () => ((await store.read(jobId))?.job.itemCount ?? 0) > 0 || undefined, 20_000, 'a first batch');
+  // The grace is over at once: the job's calls in flight still land, then BullMQ
+  // hands it back. Its connection must outlive that: cut under BullMQ, the hand-back
+  // failed and BullMQ retried it without a pause, and no timer of this process ran again.
+  await worker.close(0);
+  workers.splice(workers.indexOf(worker), 1);
+  for (let tick = 0; tick < 10; tick++) await new Promise((resolve) => setTimeout(resolve, 50));
+  const state = await waitFor(async () => {
+    const s = await queue.getJobState(jobId);
+    return s === 'active' ? undefined : s;
+  }, 20_000, 'the job to leave the closed worker');
+  expect(['delayed', 'waiting', 'wait', 'prioritized']).toContain(state);
+  expect((await messagesOf(jobId)).some((m) => m.startsWith('Interrupted: the worker is shutting down'))).toBe(true);
+});

@@ -110,7 +110,7 @@ export async function apiSection(options: ApiOptions): Promise<SectionResult> {
     const jobId = await service.submit({ num_inputs_to_generate: statusInputs, batch_size: 10 });
     const states = await service.waitForEnd([jobId], 300_000);
     if (states.get(jobId) !== 'DONE') throw new Error(`the status job ended ${states.get(jobId)}`);
-    await worker.close(0);
+    await worker.close(10_000);
     const statusUrl = `${service.url}/v1/data/generate/${jobId}`;
     const check = await fetch(statusUrl, { headers: { 'x-api-key': BENCH_API_KEY } });
     const text = await check.text();
