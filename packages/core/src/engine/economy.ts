@@ -41,7 +41,7 @@ export function planRound(input: RoundPlanInput): RoundPlan {
   const observed = input.answered > 0 ? input.accepted / input.answered : PRIOR_YIELD * batchSize;
   const expectedYield = Math.min(batchSize, Math.max(MIN_YIELD * batchSize, observed));
   const needed = Math.ceil(remaining / expectedYield);
-  const withOvershoot = Math.ceil(needed * (1 + ROUND_OVERSHOOT));
+  const withOvershoot = needed + Math.floor(needed * ROUND_OVERSHOOT);
   const requests = Math.max(1, Math.min(input.maxRequests ?? MAX_ROUND_REQUESTS, withOvershoot));
   return { requests, expectedYield: Math.round(expectedYield * 100) / 100 };
 }

@@ -121,7 +121,7 @@ export interface FakeAnthropicOptions {
 export interface FakeBatchOptions {
   /** How long a batch is in progress, in ms (a number, or per batch: its 0-based index). Default 200. */
   processingMs?: number | ((batchIndex: number) => number);
-  /** Batches (by index) that expire: they end at half their processing time, the requests not done yet `expired`. */
+  /** Batches (by index) that expire: they end at half their processing time, the requests not done by then `expired`. */
   expire?: (batchIndex: number) => boolean;
   /** Requests that end `errored` (an api_error), by custom_id and batch index. */
   errored?: (customId: string, batchIndex: number) => boolean;
@@ -507,13 +507,13 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const processing = processingMsOf(batch);
     const expires = options.batches?.expire?.(batch.index) === true;
     const endAt = batch.createdAt + (expires ? Math.floor(processing / 2) : processing);
-    if (Date.now() >= endAt) await finishBatch(batch, expires ? 'expired' : 'succeeded');
+    if (Date.now() >= endAt) await finishBatch(batch, expires ? 'expired' : 'succeeded', endAt);
     return batch;
   }
 
   /** Answers every request done by now; the rest end as `rest` says (canceled, expired) or are answered too. */
-  async function finishBatch(batch: FakeBatchRecord, rest: 'succeeded' | 'canceled' | 'expired'): Promise<void> {
-    const done = rest === 'succeeded' ? batch.requests.length : doneBy(batch, Date.now());
+  async function finishBatch(batch: FakeBatchRecord, rest: 'succeeded' | 'canceled' | 'expired', at = Date.now()): Promise<void> {
+    const done = rest === 'succeeded' ? batch.requests.length : doneBy(batch, at);
     batch.status = 'ended';
     const results: Array<Record<string, unknown>> = [];
     for (const [i, r] of batch.requests.entries()) {
