@@ -113,6 +113,10 @@ describe('loadConfig', () => {
       WEBHOOK_CONCURRENCY: '2',
       WEBHOOK_RETRY_BASE_MS: '500',
       DATASET_MAX_ITEMS: '50',
+      ECONOMY_POLL_MIN_MS: '1000',
+      ECONOMY_POLL_MAX_MS: '9000',
+      ECONOMY_MAX_FAILED_ROUNDS: '4',
+      LLM_PRICES: '{"llama": {"input": 0.1, "output": 0.2}}',
     });
     expect(config).toStrictEqual({
       nodeEnv: 'staging',
@@ -138,6 +142,8 @@ describe('loadConfig', () => {
       logLevel: 'warn',
       metricsPort: 0,
       llmPrice: { inputPerMTok: 3, outputPerMTok: 15 },
+      llmPrices: { llama: { inputPerMTok: 0.1, outputPerMTok: 0.2 } },
+      economy: { byDefault: false, pollMinMs: 1000, pollMaxMs: 9000, maxFailedRounds: 4 },
       queueName: 'jobs',
       keyPrefix: 'pre',
       webhooks: {
