@@ -282,6 +282,8 @@ const configSchema = z
       pollMaxMs: envVar('ECONOMY_POLL_MAX_MS', integer(50, 3_600_000, 600_000)),
       /** Rounds in a row that end with no request answered (expired, errored) before the job gives up. */
       maxFailedRounds: envVar('ECONOMY_MAX_FAILED_ROUNDS', integer(1, 100, 3)),
+      /** Requests a round plans past those it expects to need, as a share of them (each one past N is paid for). */
+      overshoot: envVar('ECONOMY_OVERSHOOT', z.coerce.number().min(0).max(1).default(0.05)),
     }),
     /** The LLM provider's limits, held across all workers together (llm/rateLimit.ts); 0 means unlimited. */
     llmLimits: z.object({

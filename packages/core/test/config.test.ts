@@ -116,6 +116,7 @@ describe('loadConfig', () => {
       ECONOMY_POLL_MIN_MS: '1000',
       ECONOMY_POLL_MAX_MS: '9000',
       ECONOMY_MAX_FAILED_ROUNDS: '4',
+      ECONOMY_OVERSHOOT: '0.25',
       LLM_PRICES: '{"llama": {"input": 0.1, "output": 0.2}}',
     });
     expect(config).toStrictEqual({
@@ -143,7 +144,7 @@ describe('loadConfig', () => {
       metricsPort: 0,
       llmPrice: { inputPerMTok: 3, outputPerMTok: 15 },
       llmPrices: { llama: { inputPerMTok: 0.1, outputPerMTok: 0.2 } },
-      economy: { byDefault: false, pollMinMs: 1000, pollMaxMs: 9000, maxFailedRounds: 4 },
+      economy: { byDefault: false, pollMinMs: 1000, pollMaxMs: 9000, maxFailedRounds: 4, overshoot: 0.25 },
       queueName: 'jobs',
       keyPrefix: 'pre',
       webhooks: {

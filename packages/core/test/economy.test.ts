@@ -17,17 +17,19 @@ import { startFakeAnthropic, type FakeAnthropic } from '../src/testing';
 
 describe('planRound', () => {
   it('plans from batch_size before any answer, with a bounded overshoot', () => {
-    // 100 missing, 5 per request, 4 expected from each (the prior): 25 needed, 20 % more at most
-    expect(planRound({ remaining: 100, batchSize: 5, answered: 0, accepted: 0 })).toEqual({ requests: 30, expectedYield: 4 });
+    // 100 missing, 5 per request (the prior: a request yields what it asks for): 20 needed, 5 % more
+    expect(planRound({ remaining: 100, batchSize: 5, answered: 0, accepted: 0 })).toEqual({ requests: 21, expectedYield: 5 });
+    expect(planRound({ remaining: 100, batchSize: 5, answered: 0, accepted: 0, overshoot: 0.5 }).requests).toBe(30);
+    expect(planRound({ remaining: 100, batchSize: 5, answered: 0, accepted: 0, overshoot: 0 }).requests).toBe(20);
   });
 
   it('plans from the acceptance rate seen so far', () => {
-    // 2 accepted per answered request: 10 missing need 5, 6 with the overshoot
-    expect(planRound({ remaining: 10, batchSize: 5, answered: 20, accepted: 40 }).requests).toBe(6);
+    // 2 accepted per answered request: 40 missing need 20, 21 with the overshoot
+    expect(planRound({ remaining: 40, batchSize: 5, answered: 20, accepted: 40 }).requests).toBe(21);
   });
 
   it('never plans with a yield under a quarter of batch_size, so one bad round cannot make the next one huge', () => {
-    expect(planRound({ remaining: 10, batchSize: 4, answered: 50, accepted: 0 })).toEqual({ requests: 12, expectedYield: 1 });
+    expect(planRound({ remaining: 20, batchSize: 4, answered: 50, accepted: 0 })).toEqual({ requests: 21, expectedYield: 1 });
   });
 
   it('asks at least one request, none when nothing is missing, and at most the cap', () => {

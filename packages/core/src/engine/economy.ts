@@ -3,10 +3,20 @@
  * packages/core/test/economy.test.ts).
  */
 
-/** The largest overshoot a round plans, as a share of the requests it expects to need. */
-export const ROUND_OVERSHOOT = 0.2;
-/** What a request is expected to yield before any has been answered: this share of batch_size. */
-export const PRIOR_YIELD = 0.8;
+/**
+ * The overshoot a round plans by default (ECONOMY_OVERSHOOT), as a share of
+ * the requests it expects to need. Every request past N is paid for and
+ * discarded, so it is small: a round that falls short is followed by a
+ * small one (one more provider wait) rather than paid for up front.
+ */
+export const ROUND_OVERSHOOT = 0.05;
+/**
+ * What a request is expected to yield before any has been answered: this
+ * share of batch_size. A request asks for batch_size inputs and usually gets
+ * them; what dedup and the critic reject shows in the first round's rate,
+ * and the next round makes up for it.
+ */
+export const PRIOR_YIELD = 1;
 /** The lowest yield a round plans with (a share of batch_size), so a bad round cannot make the next one huge. */
 export const MIN_YIELD = 0.25;
 /** The most requests one round sends (the provider takes up to 100,000). */
@@ -21,6 +31,8 @@ export interface RoundPlanInput {
   accepted: number;
   /** Cap on the round's requests (MAX_ROUND_REQUESTS when absent). */
   maxRequests?: number;
+  /** The overshoot, a share of the requests needed (ROUND_OVERSHOOT when absent). */
+  overshoot?: number;
 }
 
 export interface RoundPlan {
@@ -32,7 +44,7 @@ export interface RoundPlan {
 /**
  * How many requests the next round sends: enough to fill the inputs still
  * missing at the acceptance rate seen so far (a prior before the first
- * answers), plus at most ROUND_OVERSHOOT more; at least one. The job never
+ * answers), plus at most `overshoot` more (rounded down); at least one. The job never
  * accepts more than N: what a round brings past N is judged no further.
  */
 export function planRound(input: RoundPlanInput): RoundPlan {
@@ -41,7 +53,7 @@ export function planRound(input: RoundPlanInput): RoundPlan {
   const observed = input.answered > 0 ? input.accepted / input.answered : PRIOR_YIELD * batchSize;
   const expectedYield = Math.min(batchSize, Math.max(MIN_YIELD * batchSize, observed));
   const needed = Math.ceil(remaining / expectedYield);
-  const withOvershoot = needed + Math.floor(needed * ROUND_OVERSHOOT);
+  const withOvershoot = needed + Math.floor(needed * (input.overshoot ?? ROUND_OVERSHOOT));
   const requests = Math.max(1, Math.min(input.maxRequests ?? MAX_ROUND_REQUESTS, withOvershoot));
   return { requests, expectedYield: Math.round(expectedYield * 100) / 100 };
 }

@@ -118,6 +118,8 @@ export interface EngineOptions {
     pollMinMs: number;
     pollMaxMs: number;
     maxFailedRounds: number;
+    /** Requests a round plans past those it expects to need, as a share of them. */
+    overshoot: number;
   };
 }
 
@@ -644,7 +646,13 @@ class GenerationRun {
     let round = state.current;
     let note = '';
     if (round === null) {
-      const plan = planRound({ remaining: this.target - this.accepted.length, batchSize: r.batch_size, answered: state.answered, accepted: state.acceptedFromBatches });
+      const plan = planRound({
+        remaining: this.target - this.accepted.length,
+        batchSize: r.batch_size,
+        answered: state.answered,
+        accepted: state.acceptedFromBatches,
+        overshoot: settings.overshoot,
+      });
       const requests = Array.from({ length: plan.requests }, () => this.prepare().request);
       round = { round: state.round + 1, phase: 'submitting', batchId: null, startedAt: this.clock(), submittedAt: null, polls: 0, processed: 0, requests };
       note = `expecting about ${plan.expectedYield} inputs from each, ${this.target - this.accepted.length} still needed`;
