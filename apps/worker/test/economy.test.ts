@@ -1,4 +1,6 @@
-import { AnthropicProvider, JobStore, requestIndexOf } from '@datagen/core';
+import { pino } from 'pino';
+import { AnthropicProvider, createMetrics, JobStore, NEW_ECONOMY, requestIndexOf, type Metrics } from '@datagen/core';
+import { startGenerationWorker } from '../src/worker';
 import { startFakeAnthropic, type FakeAnthropic, type FakeBatchOptions } from '@datagen/core/testing';
 import { KEY_A, startStack, storedJob, submitJob, waitFor, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 
@@ -20,10 +22,9 @@ const MODEL = 'claude-sonnet-5-5';
 const provider = (url: string) => new AnthropicProvider({ apiKey: 'test-key', baseURL: url, model: MODEL, maxRetries: 1, timeoutMs: 5_000 });
 
 /** The API (which needs the provider's batch API too, to accept economy jobs and cancel their batches) and one worker. */
-async function economyStack(batches: FakeBatchOptions, env: Record<string, string> = {}): Promise<TestStack> {
+async function economyStack(batches: FakeBatchOptions, env: Record<string, string> = {}, metrics?: Metrics): Promise<TestStack> {
   fake = await startFakeAnthropic({ batches });
   stack = await startStack({
-    provider: provider(fake.url),
     env: {
       LLM_PROVIDER: 'anthropic',
       ANTHROPIC_API_KEY: 'test-key',
@@ -34,6 +35,8 @@ async function economyStack(batches: FakeBatchOptions, env: Record<string, strin
       ...env,
     },
   });
+  // The stack's own worker, with metrics the test can read.
+  stack.workers.push(await startGenerationWorker(stack.config, provider(fake.url), pino({ level: 'silent' }), metrics ?? createMetrics('worker')));
   return stack;
 }
 
@@ -50,7 +53,8 @@ const body = (n: number, extra: object = {}) => ({
 const roundsOf = (f: FakeAnthropic) => [...f.batches.values()].map((b) => Number(/^r(\d+)-/.exec(b.requests[0]!.custom_id)![1]));
 
 it('generates exactly N through provider batches in rounds, with messages and the cost at the batch price', async () => {
-  await economyStack({ processingMs: 300 });
+  const metrics = createMetrics('worker');
+  await economyStack({ processingMs: 300 }, {}, metrics);
   const done = await waitForJobEnd(stack!, await submitJob(stack!, body(40)));
   expect(done.state).toBe('DONE');
   expect(done.data).toHaveLength(40);
@@ -74,6 +78,13 @@ it('generates exactly N through provider batches in rounds, with messages and th
   expect(cost.billed_tokens_per_accepted).toBeGreaterThan(0);
   expect(cost.cache_read_tokens).toBeGreaterThan(0);
   expect(cost.note).toBeNull();
+  // /metrics: the cost by mode and the discount, as the report has them; the time the worker held the job
+  const value = async (counter: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> }, labels: Record<string, string> = {}) =>
+    (await counter.get()).values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+  expect(await value(metrics.llmCostUsd, { mode: 'economy' })).toBeCloseTo(cost.estimated_usd, 4);
+  expect(await value(metrics.llmDiscountUsd)).toBeCloseTo(cost.discount_usd, 4);
+  expect(await value(metrics.llmCacheTokens, { kind: 'read' })).toBe(cost.cache_read_tokens);
+  expect(await value(metrics.jobHoldSeconds, { mode: 'economy' })).toBeGreaterThan(0);
 });
 
 it('cancels a job waiting for its provider batch at once: CANCELLED, and the provider batch cancelled', async () => {
@@ -119,6 +130,73 @@ it('a job whose worker stops mid-round is picked up by another worker where it w
   expect(done.data).toHaveLength(15);
   const rounds = roundsOf(fake!);
   expect(new Set(rounds).size).toBe(rounds.length);
+});
+
+it('a round a dead worker was submitting (no batch id stored) is submitted again, once, with the same custom ids', async () => {
+  // No worker yet: the job is claimed by an "earlier run" that recorded round 1 as submitting, then died.
+  fake = await startFakeAnthropic({ batches: { processingMs: 200 } });
+  stack = await startStack({ env: { LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: fake.url, ECONOMY_POLL_MIN_MS: '100', ECONOMY_POLL_MAX_MS: '400' } });
+  const jobId = await submitJob(stack, body(10));
+  const store = new JobStore(stack.redis, stack.config.keyPrefix, 1);
+  await store.claim(jobId, 'earlier-run');
+  const requests = Array.from({ length: 3 }, (_, i) => ({ theme: null, examples: [{ source: 'seed' as const, index: i % 2 }], temperature: 1, count: 5 }));
+  await store.saveEconomy(
+    jobId,
+    'earlier-run',
+    { ...NEW_ECONOMY, round: 1, current: { round: 1, phase: 'submitting', batchId: null, startedAt: Date.now(), submittedAt: null, polls: 0, processed: 0, requests } },
+    null,
+  );
+  stack.workers.push(await startGenerationWorker(stack.config, provider(fake.url), pino({ level: 'silent' })));
+  const done = await waitForJobEnd(stack, jobId);
+  expect(done.state).toBe('DONE');
+  expect(done.data).toHaveLength(10);
+  const messages: string = done.detailed_status.join('\n');
+  expect(messages).toMatch(/Round 1: 3 requests sent as provider batch msgbatch_\w+ \(half price\), again: the worker that was submitting it stopped/);
+  const first = [...fake.batches.values()][0]!;
+  expect(first.requests.map((r) => r.custom_id)).toEqual(['r1-0', 'r1-1', 'r1-2']);
+  expect(roundsOf(fake).filter((round) => round === 1)).toHaveLength(1);
+  // the requests were made again from what the round stored: the same examples
+  expect(JSON.stringify(first.requests[0]!.params)).toContain('draft an email to my landlord');
+});
+
+it('a run that died while judging a round\'s answers is resumed after the last answer it recorded', async () => {
+  fake = await startFakeAnthropic({ batches: { processingMs: 50 } });
+  stack = await startStack({ env: { LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: fake.url, ECONOMY_POLL_MIN_MS: '100', ECONOMY_POLL_MAX_MS: '400' } });
+  const jobId = await submitJob(stack, body(20));
+  const store = new JobStore(stack.redis, stack.config.keyPrefix, 1);
+  // The earlier run submitted round 1 (4 requests), the batch ended, and it recorded the first two answers' inputs, then died.
+  const requests = Array.from({ length: 4 }, () => ({ theme: null, examples: [{ source: 'seed' as const, index: 0 }], temperature: 1, count: 5 }));
+  const batches = provider(fake.url).batches;
+  const batch = await batches.submit(
+    requests.map((_, i) => ({
+      customId: `r1-${i}`,
+      request: { system: 'x', prompt: 'Write 5 new inputs.', count: 5, temperature: 1, context: { applicationDescription: 'x', shots: [], seeds: [], explorationMode: 'BALANCED' as const, batchNumber: i } },
+    })),
+  );
+  await waitFor(async () => (await batches.retrieve(batch.id)).status === 'ended', 5_000, 'the batch to end');
+  const round = { round: 1, phase: 'submitted' as const, batchId: batch.id, startedAt: Date.now(), submittedAt: Date.now(), polls: 1, processed: 2, requests };
+  await store.claim(jobId, 'earlier-run');
+  const earlier = Array.from({ length: 6 }, (_, i) => `An input the earlier run accepted from the first two answers, number ${i}.`);
+  await store.appendBatch(jobId, 'earlier-run', 0, {
+    accepted: earlier,
+    usage: { inputTokens: 10, outputTokens: 10, calls: 2 },
+    message: 'Round 1, request 2 of 4: 3 new inputs accepted.',
+    economy: { ...NEW_ECONOMY, round: 1, current: round, answered: 2, acceptedFromBatches: 6, batches: 1 },
+  });
+  stack.workers.push(await startGenerationWorker(stack.config, provider(fake.url), pino({ level: 'silent' })));
+  const done = await waitForJobEnd(stack, jobId);
+  expect(done.state).toBe('DONE');
+  expect(done.data).toHaveLength(20);
+  expect(done.data.slice(0, 6)).toEqual(earlier);
+  const messages: string = done.detailed_status.join('\n');
+  expect(messages).toMatch(/Round 1, request 3 of 4: \d+ new inputs? accepted/);
+  expect(messages).toMatch(/Round 1, request 4 of 4: \d+ new inputs? accepted/);
+  expect(messages).not.toMatch(/Round 1, request 1 of 4/);
+  expect(messages).toMatch(/Round 1 ended after .*: 4 of 4 requests answered/);
+  // round 1 was the test's own batch: the job went on with round 2, never round 1 again
+  const rounds = roundsOf(fake);
+  expect(rounds.filter((r) => r === 1)).toHaveLength(1);
+  expect(rounds).toContain(2);
 });
 
 it('answers 422 to an economy job on a server whose provider has no batch API (the offline generator)', async () => {
