@@ -595,6 +595,8 @@ class GenerationRun {
    */
   private async economyStep(): Promise<void> {
     const settings = this.options.economy!;
+    /** The current round's batch has ended (its results are being judged): nothing to cancel. */
+    let batchEnded = false;
     while (!this.stopped && this.accepted.length < this.target) {
       const current = this.economy.current;
       if (current === null || current.phase === 'submitting') {
@@ -626,10 +628,12 @@ class GenerationRun {
         if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
         break;
       }
+      batchEnded = true;
       await this.acceptRound(results, waited);
+      batchEnded = false;
     }
     // A cancel while a round's batch runs: the provider stops it too (what it answered is paid for either way).
-    if (this.cancelled && this.economy.current?.batchId != null) {
+    if (this.cancelled && !batchEnded && this.economy.current?.batchId != null) {
       const id = this.economy.current.batchId;
       await settings.batches.cancel(id).then(
         () => this.sink.message(`Round ${this.economy.round}: provider batch ${id} cancelled.`),
