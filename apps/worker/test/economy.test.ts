@@ -1,7 +1,7 @@
 import { pino } from 'pino';
-import { AnthropicProvider, createMetrics, JobStore, NEW_ECONOMY, requestIndexOf, type Metrics } from '@datagen/core';
+import { AnthropicProvider, createMetrics, createProvider, JobStore, NEW_ECONOMY, OpenAICompatibleProvider, requestIndexOf, type Metrics } from '@datagen/core';
 import { startGenerationWorker } from '../src/worker';
-import { startFakeAnthropic, type FakeAnthropic, type FakeBatchOptions } from '@datagen/core/testing';
+import { startFakeAnthropic, startFakeOpenAI, type FakeAnthropic, type FakeBatchOptions, type FakeOpenAI } from '@datagen/core/testing';
 import { KEY_A, startStack, storedJob, submitJob, waitFor, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 
 /**
@@ -197,6 +197,41 @@ it('a run that died while judging a round\'s answers is resumed after the last a
   const rounds = roundsOf(fake);
   expect(rounds.filter((r) => r === 1)).toHaveLength(1);
   expect(rounds).toContain(2);
+});
+
+describe('on an OpenAI-compatible server', () => {
+  let openai: FakeOpenAI | undefined;
+  afterEach(async () => {
+    await openai?.close();
+    openai = undefined;
+  });
+  const env = (url: string, batchApi: boolean) => ({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: url, OPENAI_API_KEY: 'test-key', OPENAI_MODEL: 'gpt-test', OPENAI_BATCH_API: String(batchApi), ECONOMY_POLL_MIN_MS: '100', ECONOMY_POLL_MAX_MS: '400' });
+
+  it("runs an economy job through OpenAI's Batch API when OPENAI_BATCH_API=true", async () => {
+    openai = await startFakeOpenAI({ batches: { processingMs: 200 } });
+    stack = await startStack({ env: env(openai.url, true) });
+    const llm = createProvider(stack.config.llm);
+    expect(llm).toBeInstanceOf(OpenAICompatibleProvider);
+    stack.workers.push(await startGenerationWorker(stack.config, llm, pino({ level: 'silent' })));
+    const done = await waitForJobEnd(stack, await submitJob(stack, body(15)));
+    expect(done.state).toBe('DONE');
+    expect(done.data).toHaveLength(15);
+    expect(done.detailed_status.join('\n')).toMatch(/Round 1: \d+ requests sent as provider batch batch_fake\d+ \(half price\)/);
+    expect(done.report.cost.batch_requests).toBeGreaterThan(0);
+    expect(openai.batches.size).toBeGreaterThan(0);
+  });
+
+  it('answers 422 to an economy job when the server has no Batch API (OPENAI_BATCH_API unset: Ollama, vLLM)', async () => {
+    openai = await startFakeOpenAI();
+    stack = await startStack({ env: env(openai.url, false) });
+    const res = await fetch(`${stack.url}/v1/data/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
+      body: JSON.stringify(body(10)),
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { detail: Array<{ loc: string[]; msg: string }> }).detail[0]).toMatchObject({ loc: ['body', 'economy'], msg: expect.stringContaining('OPENAI_BATCH_API') });
+  });
 });
 
 it('answers 422 to an economy job on a server whose provider has no batch API (the offline generator)', async () => {

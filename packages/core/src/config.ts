@@ -129,6 +129,8 @@ const llmSchema = z
       maxRetries: envVar('OPENAI_MAX_RETRIES', integer(0, 10, 4)),
       // Local models on a CPU can take minutes for one batch.
       timeoutMs: envVar('OPENAI_TIMEOUT_MS', integer(1000, 3_600_000, 300_000)),
+      /** The server has OpenAI's Batch API (OpenAI does; Ollama, vLLM and LM Studio do not): economy mode may use it. */
+      batchApi: envVar('OPENAI_BATCH_API', booleanText(false)),
     }),
   })
   // The provider's own settings only: Anthropic when LLM_PROVIDER is not set but its key is.
@@ -349,8 +351,13 @@ const configSchema = z
     if (config.redisMode === 'standalone' && splitList(config.redisUrl).length > 1) {
       ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'lists several nodes, which only REDIS_MODE=cluster accepts' });
     }
-    if (config.economy.byDefault && config.llm.provider !== 'anthropic') {
-      ctx.addIssue({ code: 'custom', path: ['economy', 'byDefault'], message: `needs a provider with a batch API (LLM_PROVIDER=anthropic); ${config.llm.provider} has none` });
+    const hasBatchApi = config.llm.provider === 'anthropic' || (config.llm.provider === 'openai' && config.llm.batchApi);
+    if (config.economy.byDefault && !hasBatchApi) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['economy', 'byDefault'],
+        message: `needs a provider with a batch API (LLM_PROVIDER=anthropic, or openai with OPENAI_BATCH_API=true); ${config.llm.provider} has none`,
+      });
     }
     if (config.economy.pollMaxMs < config.economy.pollMinMs) {
       ctx.addIssue({ code: 'custom', path: ['economy', 'pollMaxMs'], message: 'must be at least ECONOMY_POLL_MIN_MS' });

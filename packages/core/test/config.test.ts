@@ -128,7 +128,7 @@ describe('loadConfig', () => {
       redisNodes: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'],
       apiKeys: ['k1', 'k2'],
       usingDevKey: false,
-      llm: { provider: 'openai', baseURL: 'http://127.0.0.1:11434/v1', apiKey: 'ok', model: 'llama3.1', maxRetries: 2, timeoutMs: 60_000 },
+      llm: { provider: 'openai', baseURL: 'http://127.0.0.1:11434/v1', apiKey: 'ok', model: 'llama3.1', maxRetries: 2, timeoutMs: 60_000, batchApi: false },
       worker: { concurrency: 8, lockDurationMs: 40_000, stalledIntervalMs: 20_000, shutdownGraceMs: 1_000, heapGrowthPercent: 100 },
       job: { maxParallelBatches: 3, maxBarrenBatches: 5, maxFailedCalls: 6, retentionHours: 1.5, maxInputs: 123, critic: false, datasetMaxItems: 50 },
       llmLimits: { requestsPerMinute: 60, tokensPerMinute: 90_000, maxConcurrency: 2 },

@@ -11,7 +11,8 @@ import {
   ConfigError,
   MAX_ROUND_REQUESTS,
 } from '../src';
-import { startFakeAnthropic, type FakeAnthropic } from '../src/testing';
+import { OpenAICompatibleProvider } from '../src';
+import { startFakeAnthropic, startFakeOpenAI, type FakeAnthropic, type FakeOpenAI } from '../src/testing';
 
 /** Economy mode's pure planning, its prices, and the Message Batches API through the real SDK against the fake. */
 
@@ -170,5 +171,70 @@ describe('Message Batches through the real SDK against the fake', () => {
     fake = await startFakeAnthropic();
     const twice = [...requests(1), ...requests(1)];
     await expect(provider(fake.url).batches.submit(twice)).rejects.toThrow(/duplicate custom_id/);
+  });
+});
+
+describe("OpenAI's Batch API through the real SDK against the fake", () => {
+  let fake: FakeOpenAI | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+  });
+  const provider = (url: string, batchApi = true) => new OpenAICompatibleProvider({ apiKey: 'test-key', baseURL: url, model: 'gpt-test', maxRetries: 0, timeoutMs: 5_000, batchApi });
+  const requests = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      customId: customIdOf(1, i),
+      request: {
+        system: 'You write inputs.',
+        prompt: 'Write 3 new inputs.',
+        count: 3,
+        temperature: 1,
+        context: { applicationDescription: 'x', shots: [], seeds: [], explorationMode: 'BALANCED' as const, batchNumber: i },
+      },
+    }));
+  const ended = async (batches: NonNullable<OpenAICompatibleProvider['batches']>, id: string) => {
+    for (;;) {
+      const b = await batches.retrieve(id);
+      if (b.status === 'ended') return b;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  it('has no batch API unless OPENAI_BATCH_API says the server has one', () => {
+    expect(provider('http://127.0.0.1:1/v1', false).batches).toBeUndefined();
+  });
+
+  it('uploads the requests as a JSONL file, creates a batch, and reads one answer per request from its output file', async () => {
+    fake = await startFakeOpenAI({ batches: { processingMs: 200 } });
+    const batches = provider(fake.url).batches!;
+    const created = await batches.submit(requests(3));
+    expect(created.status).toBe('in_progress');
+    const uploaded = [...fake.files.values()][0]!.split('\n').map((line) => JSON.parse(line) as { custom_id: string; url: string; body: { model: string } });
+    expect(uploaded.map((l) => l.custom_id)).toEqual(['r1-0', 'r1-1', 'r1-2']);
+    expect(uploaded[0]).toMatchObject({ url: '/v1/chat/completions', body: { model: 'gpt-test' } });
+    expect((await ended(batches, created.id)).counts.succeeded).toBe(3);
+    const results = await batches.results(created.id);
+    expect(results.map((r) => r.kind)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const first = results[0]!;
+    expect(first.kind === 'succeeded' && (first.result.candidates as { inputs: string[] }).inputs).toHaveLength(3);
+  });
+
+  it('reads errored and expired requests from the error file, and cancels', async () => {
+    fake = await startFakeOpenAI({ batches: { processingMs: 100, expire: (b) => b === 0, errored: (id, b) => b === 1 && id === 'r1-1' } });
+    const batches = provider(fake.url).batches!;
+    const expiring = await batches.submit(requests(2));
+    await ended(batches, expiring.id);
+    expect((await batches.results(expiring.id)).some((r) => r.kind === 'expired')).toBe(true);
+    const erroring = await batches.submit(requests(2));
+    await ended(batches, erroring.id);
+    const results = await batches.results(erroring.id);
+    expect(results.find((r) => r.customId === 'r1-1')).toMatchObject({ kind: 'errored' });
+    expect(results.find((r) => r.customId === 'r1-0')).toMatchObject({ kind: 'succeeded' });
+    await fake.close();
+    fake = await startFakeOpenAI({ batches: { processingMs: 60_000 } });
+    const slow = provider(fake.url).batches!;
+    const running = await slow.submit(requests(2));
+    await slow.cancel(running.id);
+    expect(await slow.retrieve(running.id)).toMatchObject({ status: 'ended', counts: { canceled: 2 } });
   });
 });

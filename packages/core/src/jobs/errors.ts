@@ -53,7 +53,7 @@ export class EconomyUnavailableError extends Error {
   override readonly name = 'EconomyUnavailableError';
   constructor(readonly provider: string) {
     super(
-      `economy mode needs an LLM provider with a batch API (Anthropic's Message Batches); this server's provider (${provider}) has none. Send the job without "economy", or set "economy": false.`,
+      `economy mode needs an LLM provider with a batch API (Anthropic's Message Batches, or OpenAI's Batch API with OPENAI_BATCH_API=true); this server's provider (${provider}) has none. Send the job without "economy", or set "economy": false.`,
     );
   }
 }
