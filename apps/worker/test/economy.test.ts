@@ -221,6 +221,34 @@ describe('on an OpenAI-compatible server', () => {
     expect(openai.batches.size).toBeGreaterThan(0);
   });
 
+  it('a round whose batch reached the provider before the stopped worker stored its id is found by its tag, not submitted again', async () => {
+    openai = await startFakeOpenAI({ batches: { processingMs: 200 } });
+    stack = await startStack({ env: env(openai.url, true) });
+    const jobId = await submitJob(stack, body(10));
+    const store = new JobStore(stack.redis, stack.config.keyPrefix, 1);
+    const requests = Array.from({ length: 3 }, (_, i) => ({ theme: null, examples: [{ source: 'seed' as const, index: i % 2 }], temperature: 1, count: 5 }));
+    await store.claim(jobId, 'earlier-run');
+    const state = { ...NEW_ECONOMY, round: 1, current: { round: 1, phase: 'submitting' as const, batchId: null, startedAt: Date.now(), submittedAt: null, polls: 0, processed: 0, requests } };
+    await store.saveEconomy(jobId, 'earlier-run', state, null);
+    // The earlier run's submission reached the provider (tagged with the job and round), then the run died.
+    const llm = createProvider(stack.config.llm);
+    const lost = await llm.batches!.submit(
+      requests.map((_, i) => ({
+        customId: `r1-${i}`,
+        request: { system: 'x', prompt: 'Write 5 new inputs.', count: 5, temperature: 1, context: { applicationDescription: 'x', shots: [], seeds: [], explorationMode: 'BALANCED' as const, batchNumber: i } },
+      })),
+      undefined,
+      `${jobId}:r1`,
+    );
+    stack.workers.push(await startGenerationWorker(stack.config, llm, pino({ level: 'silent' })));
+    const done = await waitForJobEnd(stack, jobId);
+    expect(done.state).toBe('DONE');
+    expect(done.detailed_status.join('\n')).toContain(`found it at the provider as ${lost.id}, so it is not submitted again`);
+    // round 1 is the lost batch; any other batch is a later round's
+    const rounds = [...openai.batches.values()].map((b) => b.lines[0]!.custom_id.split('-')[0]);
+    expect(rounds.filter((r) => r === 'r1')).toHaveLength(1);
+  });
+
   it('answers 422 to an economy job when the server has no Batch API (OPENAI_BATCH_API unset: Ollama, vLLM)', async () => {
     openai = await startFakeOpenAI();
     stack = await startStack({ env: env(openai.url, false) });

@@ -664,6 +664,28 @@ class GenerationRun {
       // Recorded before the provider hears of it: a worker that dies while submitting leaves a trace.
       await this.saveEconomy(state, null);
     } else {
+      // A worker stopped between asking the provider and storing its answer: the provider may have the batch.
+      const tag = this.batchTag(round.round);
+      const find = settings.batches.find;
+      if (find !== undefined) {
+        const looked = await this.economyCall(`Round ${round.round}: looking for the batch the stopped worker submitted`, async () => ({
+          found: await find(tag, this.calls.signal),
+        }));
+        if (looked === null) {
+          // Could not look: look again later rather than risk paying for the round twice.
+          if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
+          return false;
+        }
+        const { found } = looked;
+        if (found !== null) {
+          const next = { ...round, phase: 'submitted' as const, batchId: found.id, submittedAt: round.startedAt };
+          await this.saveEconomy(
+            { ...state, current: next, batches: state.batches + 1 },
+            `Round ${round.round}: the worker that submitted it stopped before storing its batch id; found it at the provider as ${found.id}, so it is not submitted again.`,
+          );
+          return true;
+        }
+      }
       note = 'again: the worker that was submitting it stopped before the provider answered with a batch id';
     }
     const submitted = round;
@@ -681,7 +703,7 @@ class GenerationRun {
       };
     });
     const batch = await this.economyCall(`Round ${submitted.round}: submitting ${requests.length} requests`, () =>
-      settings.batches.submit(requests, this.calls.signal),
+      settings.batches.submit(requests, this.calls.signal, this.batchTag(submitted.round)),
     );
     if (batch === null) {
       if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
@@ -781,6 +803,11 @@ class GenerationRun {
       await this.sink.message(`${label} failed (${reason}); trying again later.`);
       return null;
     }
+  }
+
+  /** What a round's provider batch is tagged with, where the provider keeps metadata: the job and the round. */
+  private batchTag(round: number): string {
+    return `${this.job.jobId}:r${round}`;
   }
 
   private async saveEconomy(state: EconomyState, message: string | null): Promise<void> {

@@ -99,14 +99,27 @@ export class OpenAICompatibleProvider implements LlmProvider {
         .map((line) => JSON.parse(line) as BatchLine);
     };
     return {
-      submit: (requests, signal) =>
+      submit: (requests, signal, tag) =>
         call(async () => {
           const jsonl = requests
             .map(({ customId, request }) => JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: this.body(request, !this.toolsRefused) }))
             .join('\n');
           const file = await this.client.files.create({ file: await toFile(Buffer.from(jsonl), 'datagen-batch.jsonl'), purpose: 'batch' }, { signal });
-          const batch = await this.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }, { signal });
+          const batch = await this.client.batches.create(
+            { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', ...(tag !== undefined && { metadata: { [BATCH_TAG]: tag } }) },
+            { signal },
+          );
           return openAIBatchOf(batch);
+        }, signal),
+      find: (tag, signal) =>
+        call(async () => {
+          // The newest batches first: a lost submission is recent. A bounded look, not the account's whole history.
+          let seen = 0;
+          for await (const batch of this.client.batches.list({ limit: 100 }, { signal })) {
+            if ((batch.metadata as Record<string, string> | null)?.[BATCH_TAG] === tag) return openAIBatchOf(batch);
+            if (++seen >= FIND_LIMIT) break;
+          }
+          return null;
         }, signal),
       retrieve: (batchId, signal) => call(async () => openAIBatchOf(await this.client.batches.retrieve(batchId, { signal })), signal),
       results: (batchId, signal) =>
@@ -338,6 +351,11 @@ function usageOf(completion: OpenAI.ChatCompletion): GenerateBatchResult['usage'
   const cached = count(completion.usage?.prompt_tokens_details?.cached_tokens);
   return cached > 0 ? { ...usage, cacheReadTokens: cached } : usage;
 }
+
+/** The metadata key a batch's tag (job and round) is kept under. */
+const BATCH_TAG = 'datagen_round';
+/** How many of the newest batches `find` looks through. */
+const FIND_LIMIT = 1_000;
 
 /** One line of a batch's output or error file. */
 interface BatchLine {

@@ -96,8 +96,24 @@ export interface LlmProvider {
  * leave `LlmProvider.batches` undefined.
  */
 export interface BatchApi {
-  /** Submits the requests as one provider batch; answers it as created. `customId`s are unique within the batch. */
-  submit(requests: ReadonlyArray<{ customId: string; request: Omit<GenerateBatchRequest, 'signal' | 'onThrottled' | 'beforeRetry'> }>, signal?: AbortSignal): Promise<ProviderBatch>;
+  /**
+   * Submits the requests as one provider batch; answers it as created.
+   * `customId`s are unique within the batch. `tag` names the submission
+   * (job and round) for providers that keep metadata with a batch, so that
+   * `find` can tell whether it reached the provider.
+   */
+  submit(
+    requests: ReadonlyArray<{ customId: string; request: Omit<GenerateBatchRequest, 'signal' | 'onThrottled' | 'beforeRetry'> }>,
+    signal?: AbortSignal,
+    tag?: string,
+  ): Promise<ProviderBatch>;
+  /**
+   * The batch submitted with `tag`, if the provider has it (null: it has
+   * none). Absent for providers that keep no metadata with a batch
+   * (Anthropic's Message Batches): a submission whose answer was lost cannot
+   * be found there.
+   */
+  find?(tag: string, signal?: AbortSignal): Promise<ProviderBatch | null>;
   /** The batch as it stands. */
   retrieve(batchId: string, signal?: AbortSignal): Promise<ProviderBatch>;
   /** An ended batch's results, one per request (any order). */

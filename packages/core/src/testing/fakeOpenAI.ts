@@ -250,6 +250,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       batches.set(batch.id, batch);
       return sendJson(res, batchObject(batch));
     }
+    if (parts[0] === 'batches' && req.method === 'GET' && parts.length === 1) {
+      const newest = [...batches.values()].reverse();
+      newest.forEach(advance);
+      return sendJson(res, { object: 'list', data: newest.map(batchObject), first_id: newest[0]?.id ?? null, last_id: newest.at(-1)?.id ?? null, has_more: false });
+    }
     const batch = parts[0] === 'batches' ? batches.get(parts[1] ?? '') : undefined;
     if (batch === undefined) return sendError(res, 404, `Not found: ${req.method} ${req.url}`, 'invalid_request_error');
     advance(batch);
