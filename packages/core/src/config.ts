@@ -151,7 +151,9 @@ const llmSchema = z
         ctx.addIssue({ code: 'custom', path: ['openai', 'model'], message: 'is required when LLM_PROVIDER=openai (the model name the server knows)' });
       }
       if (baseURL === undefined || model === undefined) return z.NEVER;
-      return { provider, ...openai, baseURL, model };
+      // batchApi only when set: a server without the Batch API (the usual case) has no such field.
+      const { batchApi, ...settings } = openai;
+      return { provider, ...settings, baseURL, model, ...(batchApi && { batchApi: true as const }) };
     }
     return { provider };
   });
@@ -351,7 +353,7 @@ const configSchema = z
     if (config.redisMode === 'standalone' && splitList(config.redisUrl).length > 1) {
       ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'lists several nodes, which only REDIS_MODE=cluster accepts' });
     }
-    const hasBatchApi = config.llm.provider === 'anthropic' || (config.llm.provider === 'openai' && config.llm.batchApi);
+    const hasBatchApi = config.llm.provider === 'anthropic' || (config.llm.provider === 'openai' && config.llm.batchApi === true);
     if (config.economy.byDefault && !hasBatchApi) {
       ctx.addIssue({
         code: 'custom',

@@ -90,6 +90,9 @@ describe('prices', () => {
   it('refuses ECONOMY_DEFAULT=true with a provider that has no batch API', () => {
     expect(() => loadConfig({ ECONOMY_DEFAULT: 'true' })).toThrow(/ECONOMY_DEFAULT: needs a provider with a batch API/);
     expect(loadConfig({ ECONOMY_DEFAULT: 'true', ANTHROPIC_API_KEY: 'k' }).economy.byDefault).toBe(true);
+    const openai = { LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', OPENAI_MODEL: 'm', ECONOMY_DEFAULT: 'true' };
+    expect(() => loadConfig(openai)).toThrow(/ECONOMY_DEFAULT: needs a provider with a batch API/);
+    expect(loadConfig({ ...openai, OPENAI_BATCH_API: 'true' }).llm).toMatchObject({ provider: 'openai', batchApi: true });
   });
 });
 

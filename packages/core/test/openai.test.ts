@@ -221,7 +221,7 @@ describe('LLM_PROVIDER=openai', () => {
   it('builds the provider from the environment, with no key for a local server', async () => {
     const f = await fake({ apiKey: null, models: ['llama3.1'] });
     const config = loadConfig({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: f.url, OPENAI_MODEL: 'llama3.1', OPENAI_MAX_RETRIES: '0' });
-    expect(config.llm).toEqual({ provider: 'openai', baseURL: f.url, apiKey: undefined, model: 'llama3.1', maxRetries: 0, timeoutMs: 300_000, batchApi: false });
+    expect(config.llm).toEqual({ provider: 'openai', baseURL: f.url, apiKey: undefined, model: 'llama3.1', maxRetries: 0, timeoutMs: 300_000 });
     const provider = createProvider(config.llm);
     expect(provider).toBeInstanceOf(OpenAICompatibleProvider);
     const result = await provider.generateBatch(batchRequest(2));
