@@ -8,6 +8,7 @@ import {
   IdempotencyConflictError,
   IdempotencyPendingError,
   InvalidCursorError,
+  EconomyUnavailableError,
   isRedisUnavailable,
   JobEndedError,
   JobNotFoundError,
@@ -102,6 +103,7 @@ function toHttp(error: unknown, redis: RedisClientState | undefined): { status: 
   if (error instanceof QuotaExceededError) return { status: 429, detail: error.message };
   if (error instanceof DatasetNotFoundError) return { status: 404, detail: error.message };
   if (error instanceof DatasetBusyError) return { status: 409, detail: error.message };
+  if (error instanceof EconomyUnavailableError) return { status: 422, detail: [{ loc: ['body', 'economy'], msg: error.message, type: 'value_error' }] };
   if (error instanceof InvalidCursorError) return { status: 422, detail: [{ loc: ['query', 'cursor'], msg: error.message, type: 'value_error' }] };
   // An error that carries a 4xx status is the request's fault, whoever raised it: body-parser
   // (http-errors), Express's router (400 for a path parameter with a broken %-escape), ...

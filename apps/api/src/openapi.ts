@@ -53,6 +53,17 @@ export const EXAMPLE_STATUS = {
     rejected: { exact_duplicate: 1, near_duplicate: 1, filtered: 1, bad: 0 },
     unusable_answers: 0,
     estimated_cost_usd: 0.00999,
+    cost: {
+      estimated_usd: 0.00999,
+      per_1000_accepted_usd: 4.995,
+      billed_tokens_per_accepted: 915,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      cache_savings_usd: 0,
+      discount_usd: 0,
+      batch_requests: 0,
+      note: null,
+    },
     diversity: null,
   },
 } as const;

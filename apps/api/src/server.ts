@@ -3,8 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import {
   apiRedisOptions,
+  configuredModel,
   configuredPrice,
   connect,
+  createProvider,
+  economyOptions,
   createMetrics,
   createQueue,
   describeRedis,
@@ -44,6 +47,9 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
   const jobs = new JobService(store, queue, {
     retentionHours: config.job.retentionHours,
     price: configuredPrice(config),
+    model: configuredModel(config),
+    // The provider only for its batch API: whether economy jobs can run, and cancelling a waiting one's batch.
+    economy: economyOptions(config, createProvider(config.llm)),
     onEnded: (state) => metrics.jobsFinished.inc({ state }),
     onJobEnded: webhooks.jobEnded,
     measureReport: reports.measure,

@@ -21,8 +21,10 @@ export interface FakeLlm {
 
 type ChildMessage = { type: 'ready'; url: string } | { type: 'stats'; stats: FakeAnthropicStats };
 
-export async function startFakeLlm(latencyMs: number): Promise<FakeLlm> {
-  const child: ChildProcess = track(fork(path.join(__dirname, 'fakeLlmServer.js'), ['--serve', String(latencyMs)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+/** `batchProcessingMs`: how long a Message Batch takes (the economy section; the real API takes minutes to hours). */
+export async function startFakeLlm(latencyMs: number, batchProcessingMs = 200): Promise<FakeLlm> {
+  const args = ['--serve', String(latencyMs), String(batchProcessingMs)];
+  const child: ChildProcess = track(fork(path.join(__dirname, 'fakeLlmServer.js'), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
   const url = await new Promise<string>((resolve, reject) => {
     const onMessage = (message: ChildMessage) => {
       if (message.type === 'ready') {
@@ -53,8 +55,8 @@ export async function startFakeLlm(latencyMs: number): Promise<FakeLlm> {
   };
 }
 
-async function serve(latencyMs: number): Promise<void> {
-  const fake = await startFakeAnthropic({ apiKey: FAKE_LLM_KEY, latencyMs });
+async function serve(latencyMs: number, batchProcessingMs: number): Promise<void> {
+  const fake = await startFakeAnthropic({ apiKey: FAKE_LLM_KEY, latencyMs, batches: { processingMs: batchProcessingMs } });
   const stop = () => {
     void fake.close().finally(() => process.exit(0));
   };
@@ -67,7 +69,7 @@ async function serve(latencyMs: number): Promise<void> {
 }
 
 if (require.main === module && process.argv[2] === '--serve') {
-  serve(Number(process.argv[3] ?? 0)).catch((error: unknown) => {
+  serve(Number(process.argv[3] ?? 0), Number(process.argv[4] ?? 200)).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });

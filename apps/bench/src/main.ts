@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { describeMachine, load, setUpRedis, stopAllChildren } from './env';
 import { writeReport } from './report';
 import { dedupSection } from './sections/dedup';
+import { economySection, ECONOMY_DEFAULTS } from './sections/economy';
 import { apiSection } from './sections/api';
 import { engineSection, ENGINE_DEFAULTS } from './sections/engine';
 import { fairnessSection, FAIRNESS_DEFAULTS } from './sections/fairness';
@@ -19,7 +20,7 @@ import { renderTable, type SectionResult } from './table';
  * with `--out FILE`. Redis: REDIS_URL, else a redis-server of its own.
  */
 
-export const SECTIONS = ['dedup', 'time-to-n', 'engine', 'api', 'scale-out', 'memory', 'fairness'] as const;
+export const SECTIONS = ['dedup', 'time-to-n', 'engine', 'api', 'scale-out', 'memory', 'fairness', 'economy'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const USAGE = `usage: node apps/bench/dist/main.js [--only ${SECTIONS.join('|')}[,...]] [--out FILE]
@@ -117,6 +118,8 @@ function run(name: SectionName, redisUrl: string): Promise<SectionResult> {
       return memorySection({ redisUrl, ...MEMORY_DEFAULTS });
     case 'fairness':
       return fairnessSection({ redisUrl, ...FAIRNESS_DEFAULTS });
+    case 'economy':
+      return economySection({ redisUrl, ...ECONOMY_DEFAULTS });
   }
 }
 

@@ -39,7 +39,7 @@ export function writeReport(input: ReportInput): string {
     '',
     '```bash',
     'npm run bench                                   # build, run every section, print the table, write docs/benchmarks.md',
-    'npm run bench -- --only api                     # one section (dedup, time-to-n, engine, api, scale-out, memory), or a list: --only dedup,engine',
+    'npm run bench -- --only api                     # one section (dedup, time-to-n, engine, api, scale-out, memory, fairness, economy), or a list: --only dedup,engine',
     'npm run bench -- --only memory --out /tmp/m.md  # a partial run writes a report only when asked',
     'REDIS_URL=redis://127.0.0.1:6379 npm run bench  # use that Redis (each section uses its own QUEUE_NAME/KEY_PREFIX and deletes its keys)',
     '```',

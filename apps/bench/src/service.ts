@@ -72,6 +72,8 @@ export interface JobSpec {
   exploration_mode: string;
   seeds: string[];
   application_description: string;
+  /** Economy mode: through the provider's batch API. */
+  economy?: boolean;
 }
 
 export async function startService(label: string, redisUrl: string, llm: FakeLlm, extra: Record<string, string> = {}): Promise<Service> {

@@ -22,6 +22,17 @@ interface Report {
   rejected: { exact_duplicate: number; near_duplicate: number; filtered: number; bad?: number };
   unusable_answers: number;
   estimated_cost_usd: number | null;
+  cost?: {
+    estimated_usd: number | null;
+    per_1000_accepted_usd: number | null;
+    billed_tokens_per_accepted: number | null;
+    cache_read_tokens: number;
+    cache_write_tokens: number;
+    cache_savings_usd: number | null;
+    discount_usd: number | null;
+    batch_requests: number;
+    note: string | null;
+  };
   diversity: { distinct_1: number; distinct_2: number; mean_pairwise_similarity: number; compression_ratio: number } | null;
 }
 
@@ -30,7 +41,7 @@ export function reportLines(report: Report): string[] {
   const r = report.rejected;
   const lines = [
     `quality:  ${report.accepted} accepted of ${report.generated} generated; rejected: ${r.exact_duplicate} exact duplicates, ${r.near_duplicate} near duplicates, ${r.filtered} filtered, ${r.bad ?? 0} judged bad; ${report.unusable_answers} unusable answers`,
-    `cost:     ${report.estimated_cost_usd === null ? 'unknown for this model (set LLM_PRICE_INPUT_PER_MTOK and LLM_PRICE_OUTPUT_PER_MTOK)' : `about $${report.estimated_cost_usd.toFixed(4)}`}`,
+    `cost:     ${costLine(report)}`,
   ];
   const d = report.diversity;
   if (d !== null) {
@@ -39,6 +50,22 @@ export function reportLines(report: Report): string[] {
     );
   }
   return lines;
+}
+
+/** The cost in one line: the estimate, per 1,000 inputs, tokens per input, the cache and the batch discount. */
+function costLine(report: Report): string {
+  const c = report.cost;
+  if (c === undefined) {
+    return report.estimated_cost_usd === null ? 'unknown for this model (set LLM_PRICES)' : `about $${report.estimated_cost_usd.toFixed(4)}`;
+  }
+  const tokens = `${c.billed_tokens_per_accepted ?? '-'} billed tokens per accepted input; cache: ${c.cache_read_tokens} tokens read, ${c.cache_write_tokens} written`;
+  if (c.estimated_usd === null) return `${c.note ?? 'unknown price for this model'}; ${tokens}`;
+  const parts = [`about $${c.estimated_usd.toFixed(4)}`];
+  if (c.per_1000_accepted_usd !== null) parts.push(`$${c.per_1000_accepted_usd.toFixed(4)} per 1,000 inputs`);
+  parts.push(tokens);
+  if (c.cache_savings_usd !== null && c.cache_savings_usd !== 0) parts.push(`caching saved $${c.cache_savings_usd.toFixed(4)}`);
+  if (c.batch_requests > 0 && c.discount_usd !== null) parts.push(`economy: ${c.batch_requests} batch requests, $${c.discount_usd.toFixed(4)} off`);
+  return parts.join('; ');
 }
 
 /** Messages for the user go to stderr (stdout may be the data), as `datagen: ...`. */
@@ -58,6 +85,8 @@ export interface GenerateOptions {
   numShots?: number;
   /** A dataset of the key's: the job repeats none of its inputs, and adds its own. */
   dataset?: string;
+  /** Economy mode: the provider's batch API, half price, minutes to hours. */
+  economy?: boolean;
   out?: string;
   format?: Format;
   quiet?: boolean;
@@ -81,6 +110,7 @@ export async function generate(connection: Connection, options: GenerateOptions)
         ...(options.numShots !== undefined ? { num_shots: options.numShots } : {}),
         // An extra body field the SDK passes through as it is.
         ...(options.dataset !== undefined ? ({ dataset: options.dataset } as object) : {}),
+        ...(options.economy === true ? ({ economy: true } as object) : {}),
       }),
     );
     const jobId = job.job_id;

@@ -73,6 +73,7 @@ const FIELD_OPTIONS: Record<string, string> = {
   num_inputs_to_generate: '-n',
   seeds: '--seeds',
   batch_size: '--batch-size',
+  economy: '--economy',
   num_shots: '--num-shots',
   exploration_mode: '--mode',
   state: '--state',

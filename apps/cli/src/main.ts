@@ -56,10 +56,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--batch-size <n>', 'inputs asked for in one LLM call, 1-10 (server default: 5)', positiveInteger('--batch-size', 10))
     .option('--num-shots <n>', 'examples shown in each prompt, 1-10 (server default: 5)', positiveInteger('--num-shots', 10))
     .option('--dataset <name>', "add the inputs to this dataset of the key's, repeating none it holds")
+    .option('--economy', "economy mode: through the LLM provider's batch API, at half price, in minutes to hours (not --batch-size)")
     .option('-o, --out <file>', 'write the inputs to this file (default: stdout)')
     .addOption(formatOption())
     .option('-q, --quiet', 'no progress display')
-    .action(async (options: { description: string; seeds?: string; num: number; mode?: string; batchSize?: number; numShots?: number; dataset?: string; out?: string; format?: Format; quiet?: boolean }, command: Command) => {
+    .action(async (options: { description: string; seeds?: string; num: number; mode?: string; batchSize?: number; numShots?: number; dataset?: string; economy?: boolean; out?: string; format?: Format; quiet?: boolean }, command: Command) => {
       setExitCode(await generate(connection(command), options));
     });
 

@@ -183,7 +183,7 @@ describe('datagen status, list, cancel, stream', () => {
     expect(run.stdout).toMatch(/state: +DONE/);
     expect(run.stdout).toMatch(/inputs: +5 of 5/);
     expect(run.stdout).toMatch(/quality: +5 accepted of \d+ generated; rejected: \d+ exact duplicates/);
-    expect(run.stdout).toMatch(/cost: +about \$0\.0000/);
+    expect(run.stdout).toMatch(/cost: +about \$0\.0000; \$0\.0000 per 1,000 inputs; \d+ billed tokens per accepted input; cache: \d+ tokens read, \d+ written/);
     expect(run.stdout).toMatch(/diversity: distinct-1 [\d.]+, distinct-2 [\d.]+, mean pairwise ROUGE-L [\d.]+, compression ratio [\d.]+/);
     const json = await datagen(['status', doneJob, '--json']);
     expect(JSON.parse(json.stdout)).toEqual(await getJob(doneJob));
@@ -200,6 +200,13 @@ describe('datagen status, list, cancel, stream', () => {
     expect(queued.map((j) => j.job_id)).not.toContain(doneJob);
     const other = await datagen(['list', '--json'], { WITHPI_API_KEY: KEY_B });
     expect((JSON.parse(other.stdout) as Array<{ job_id: string }>).map((j) => j.job_id)).not.toContain(doneJob);
+  });
+
+  it('generate --economy asks for economy mode: a server without a batch API refuses it, naming the option', async () => {
+    const run = await datagen(['generate', '-d', DESCRIPTION, '-n', '3', '--economy', '-q']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--economy');
+    expect(run.stderr).toContain('batch API');
   });
 
   it('list --limit shows the newest jobs, and --all follows the pages to the oldest', async () => {

@@ -3,8 +3,12 @@ import type { Logger } from 'pino';
 import {
   AdaptiveConcurrency,
   cancelChannel,
+  configuredModel,
   configuredPrice,
   connect,
+  economyOptions,
+  estimateCost,
+  jobUsageOf,
   createQueue,
   DatasetFullError,
   failedMessage,
@@ -31,6 +35,7 @@ import {
   type JobSink,
   type LlmProvider,
   type Metrics,
+  type Price,
   type RedisClient,
 } from '@datagen/core';
 import { boardSink, logEnd } from './board';
@@ -69,6 +74,8 @@ export async function startGenerationWorker(
   const jobs = new JobService(store, createQueue(config.queueName, config.keyPrefix, redis), {
     retentionHours: config.job.retentionHours,
     price: configuredPrice(config),
+    model: configuredModel(config),
+    economy: economyOptions(config, provider),
     onEnded: (state) => metrics.jobsFinished.inc({ state }),
     datasetMaxItems: config.job.datasetMaxItems,
     onJobEnded: webhooks.notifier.jobEnded,
@@ -113,18 +120,22 @@ export async function startGenerationWorker(
     running.set(jobId, controller);
 
     log.info({ resumedAt: run.stored.length, attempt: job.attemptsMade + 1 }, 'job started');
+    const mode = run.record.request.economy === true ? 'economy' : 'interactive';
+    const held = Date.now();
     try {
+      const { economy } = run.record;
       const outcome = await runGeneration(
-        { jobId, request: run.record.request, accepted: [...run.stored], generatedSeeds: run.record.generatedSeeds, themes: run.record.themes, taken: start.taken },
+        { jobId, request: run.record.request, accepted: [...run.stored], generatedSeeds: run.record.generatedSeeds, themes: run.record.themes, taken: start.taken, economy },
         llm.forTenant(run.record.tenant, () => metrics.keyLlmCalls.inc({ key: keyLabel(run.record.tenant) })),
-        boardSink(countingSink(run, metrics), run, job, webhooks.notifier),
+        boardSink(countingSink(run, metrics, jobs.options.price, mode), run, job, webhooks.notifier),
         {
           maxParallelBatches: config.job.maxParallelBatches,
           maxBarrenBatches: config.job.maxBarrenBatches,
           maxFailedCalls: config.job.maxFailedCalls,
           themes: true,
           critic: config.job.critic,
-          random: seededRandom(seedFromString(`${jobId}:${job.attemptsMade}:${run.stored.length}`)),
+          random: seededRandom(seedFromString(`${jobId}:${job.attemptsMade}:${run.stored.length}:${economy?.round ?? 0}`)),
+          ...(provider.batches !== undefined && { economy: { batches: provider.batches, ...config.economy } }),
         },
         controller.signal,
         shutdown.signal,
@@ -134,6 +145,12 @@ export async function startGenerationWorker(
         await run.handBack(outcome.message);
         await job.moveToDelayed(Date.now(), token);
         log.info('job handed back to the queue');
+        throw new DelayedError();
+      }
+      if (outcome.state === 'WAITING') {
+        // Economy mode: the provider's batch is running. The job leaves this worker and comes back after the delay, on any worker.
+        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+        log.info({ delayMs: outcome.delayMs }, 'economy job waits for its provider batch');
         throw new DelayedError();
       }
       const state = await run.finish(outcome.state, outcome.message);
@@ -151,6 +168,7 @@ export async function startGenerationWorker(
       throw error;
     } finally {
       running.delete(jobId);
+      metrics.jobHoldSeconds.inc({ mode }, (Date.now() - held) / 1000);
     }
   }
 
@@ -210,17 +228,27 @@ export async function startGenerationWorker(
   };
 }
 
-/** The run as the engine's sink, counting each recorded batch in the worker's metrics once Redis has it. */
-function countingSink(run: JobRun, metrics: Metrics): JobSink {
+/** The run as the engine's sink, counting each recorded batch (inputs, cost) in the worker's metrics once Redis has it. */
+function countingSink(run: JobRun, metrics: Metrics, price: Price | null, mode: 'economy' | 'interactive'): JobSink {
   return {
     recordBatch: async (batch) => {
       const answer = await run.recordBatch(batch);
       countBatch(metrics, batch.accepted.length, batch.counts);
+      const usage = jobUsageOf(batch);
+      const cost = estimateCost(usage, price);
+      if (cost !== null) {
+        metrics.llmCostUsd.inc({ mode }, cost.costUsd);
+        metrics.llmDiscountUsd.inc(cost.discountUsd);
+      }
+      metrics.llmCacheTokens.inc({ kind: 'read' }, usage.cacheReadTokens ?? 0);
+      metrics.llmCacheTokens.inc({ kind: 'write' }, usage.cacheWriteTokens ?? 0);
       return answer;
     },
+    saveEconomy: (state, message) => run.saveEconomy(state, message),
     message: (text) => run.message(text),
     saveGeneratedSeeds: (seeds) => run.saveGeneratedSeeds(seeds),
     saveThemes: (themes) => run.saveThemes(themes),
     ...(run.takeTurn !== undefined && { takeTurn: run.takeTurn }),
   };
 }
+

@@ -65,6 +65,49 @@ const keyQuotasSchema = z
     return checked.data;
   });
 
+/** One entry of LLM_PRICES (USD per million tokens). */
+const priceEntrySchema = z
+  .object({
+    input: z.number().min(0),
+    output: z.number().min(0),
+    cache_write: z.number().min(0).optional(),
+    cache_read: z.number().min(0).optional(),
+    batch_discount: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+/** LLM_PRICES: a JSON object from model-name prefix to its price, added to (and winning over) the table of model/pricing.ts. */
+const llmPricesSchema = z
+  .string()
+  .trim()
+  .optional()
+  .transform((text, ctx): Record<string, Price> => {
+    if (text === undefined) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return fail(ctx, [], 'is not JSON; e.g. {"my-model": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75, "batch_discount": 0.5}}');
+    }
+    const checked = z.record(z.string().min(1), priceEntrySchema).safeParse(parsed);
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      return fail(ctx, [], `${issue.path.join('.') || '(the object)'}: ${issue.message} (each model: {"input", "output"} and optionally "cache_write", "cache_read", "batch_discount"; USD per million tokens)`);
+    }
+    return Object.fromEntries(
+      Object.entries(checked.data).map(([model, p]) => [
+        model,
+        {
+          inputPerMTok: p.input,
+          outputPerMTok: p.output,
+          ...(p.cache_write !== undefined && { cacheWritePerMTok: p.cache_write }),
+          ...(p.cache_read !== undefined && { cacheReadPerMTok: p.cache_read }),
+          ...(p.batch_discount !== undefined && { batchDiscount: p.batch_discount }),
+        },
+      ]),
+    );
+  });
+
 const llmSchema = z
   .object({
     provider: envVar('LLM_PROVIDER', z.enum(['anthropic', 'openai', 'offline']).optional()),
@@ -86,6 +129,8 @@ const llmSchema = z
       maxRetries: envVar('OPENAI_MAX_RETRIES', integer(0, 10, 4)),
       // Local models on a CPU can take minutes for one batch.
       timeoutMs: envVar('OPENAI_TIMEOUT_MS', integer(1000, 3_600_000, 300_000)),
+      /** The server has OpenAI's Batch API (OpenAI does; Ollama, vLLM and LM Studio do not): economy mode may use it. */
+      batchApi: envVar('OPENAI_BATCH_API', booleanText(false)),
     }),
   })
   // The provider's own settings only: Anthropic when LLM_PROVIDER is not set but its key is.
@@ -106,7 +151,9 @@ const llmSchema = z
         ctx.addIssue({ code: 'custom', path: ['openai', 'model'], message: 'is required when LLM_PROVIDER=openai (the model name the server knows)' });
       }
       if (baseURL === undefined || model === undefined) return z.NEVER;
-      return { provider, ...openai, baseURL, model };
+      // batchApi only when set: a server without the Batch API (the usual case) has no such field.
+      const { batchApi, ...settings } = openai;
+      return { provider, ...settings, baseURL, model, ...(batchApi && { batchApi: true as const }) };
     }
     return { provider };
   });
@@ -235,6 +282,19 @@ const configSchema = z
       /** Judge each batch with an LLM critic. */
       critic: envVar('CRITIC_ENABLED', booleanText(true)),
     }),
+    /** Economy mode: jobs sent through the provider's batch API (half price), in rounds (README "Economy mode"). */
+    economy: z.object({
+      /** Whether a job that does not say (`economy` absent) runs in economy mode. */
+      byDefault: envVar('ECONOMY_DEFAULT', booleanText(false)),
+      /** The first wait before a round's provider batch is polled; each next poll waits 1.5 x longer. */
+      pollMinMs: envVar('ECONOMY_POLL_MIN_MS', integer(50, 3_600_000, 30_000)),
+      /** The longest wait between two polls. */
+      pollMaxMs: envVar('ECONOMY_POLL_MAX_MS', integer(50, 3_600_000, 600_000)),
+      /** Rounds in a row that end with no request answered (expired, errored) before the job gives up. */
+      maxFailedRounds: envVar('ECONOMY_MAX_FAILED_ROUNDS', integer(1, 100, 3)),
+      /** Requests a round plans past those it expects to need, as a share of them (each one past N is paid for). */
+      overshoot: envVar('ECONOMY_OVERSHOOT', z.coerce.number().min(0).max(1).default(0.05)),
+    }),
     /** The LLM provider's limits, held across all workers together (llm/rateLimit.ts); 0 means unlimited. */
     llmLimits: z.object({
       requestsPerMinute: envVar('LLM_REQUESTS_PER_MINUTE', integer(0, 1_000_000, 0)),
@@ -288,6 +348,8 @@ const configSchema = z
         }
         return { inputPerMTok, outputPerMTok };
       }),
+    /** Prices by model-name prefix, added to the table of model/pricing.ts. */
+    llmPrices: envVar('LLM_PRICES', llmPricesSchema),
     /** Signed webhooks (webhooks/ in core; README "Webhooks"). */
     webhooks: webhooksSchema,
     queueName: envVar('QUEUE_NAME', z.string().regex(/^[A-Za-z0-9_-]+$/).default('data-generate')),
@@ -296,6 +358,17 @@ const configSchema = z
   .superRefine((config, ctx) => {
     if (config.redisMode === 'standalone' && splitList(config.redisUrl).length > 1) {
       ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'lists several nodes, which only REDIS_MODE=cluster accepts' });
+    }
+    const hasBatchApi = config.llm.provider === 'anthropic' || (config.llm.provider === 'openai' && config.llm.batchApi === true);
+    if (config.economy.byDefault && !hasBatchApi) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['economy', 'byDefault'],
+        message: `needs a provider with a batch API (LLM_PROVIDER=anthropic, or openai with OPENAI_BATCH_API=true); ${config.llm.provider} has none`,
+      });
+    }
+    if (config.economy.pollMaxMs < config.economy.pollMinMs) {
+      ctx.addIssue({ code: 'custom', path: ['economy', 'pollMaxMs'], message: 'must be at least ECONOMY_POLL_MIN_MS' });
     }
     if (config.nodeEnv === 'production' && config.apiKeys.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['apiKeys'], message: 'must be set in production (comma-separated keys)' });

@@ -64,6 +64,12 @@ export function startJobSchema(maxInputs: number) {
         .boolean()
         .optional()
         .describe('true or absent: up to JOB_MAX_PARALLEL_BATCHES batches of the job in flight at once; false: one batch at a time (generation, critique, then the next).'),
+      economy: z
+        .boolean()
+        .optional()
+        .describe(
+          "true: economy mode. The job sends its requests through the LLM provider's batch API (Anthropic Message Batches) in rounds, at half the price, and gives its worker back while the provider works: it takes minutes to hours instead of seconds. Not the same as batch_size (inputs per LLM call). Default: the server's ECONOMY_DEFAULT (false). Needs a provider with a batch API: otherwise 422.",
+        ),
       webhook_url: z
         .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
         .max(LIMITS.webhookUrlChars, 'must be at most 2,000 characters')
@@ -133,6 +139,19 @@ export const dataGenerationStatusSchema = z
         }),
         unusable_answers: z.number().int().min(0).describe('LLM answers with no usable input at all.'),
         estimated_cost_usd: z.number().min(0).nullable().describe('From the tokens and the model price; null for a model of unknown price.'),
+        cost: z
+          .object({
+            estimated_usd: z.number().nullable().describe('What the tokens cost, the batch discount applied (economy mode); null: unknown price (see note).'),
+            per_1000_accepted_usd: z.number().nullable().describe('Estimated cost per 1,000 accepted inputs; null before the first one.'),
+            billed_tokens_per_accepted: z.number().nullable().describe('Input and output tokens billed per accepted input.'),
+            cache_read_tokens: z.number().int().min(0).describe('Input tokens read from the prompt cache (billed at 0.1 x input).'),
+            cache_write_tokens: z.number().int().min(0).describe('Input tokens written to the prompt cache (billed at 1.25 x input).'),
+            cache_savings_usd: z.number().nullable().describe('What prompt caching saved against sending every cached token at the input price.'),
+            discount_usd: z.number().nullable().describe("What the provider's batch API took off (economy mode; 0 otherwise)."),
+            batch_requests: z.number().int().min(0).describe("Requests sent through the provider's batch API."),
+            note: z.string().nullable().describe('Why there is no estimate (a model of unknown price), else null.'),
+          })
+          .describe('The cost of the job so far, from its tokens and the model price (model/pricing.ts, LLM_PRICES).'),
         diversity: z
           .object({
             distinct_1: z.number(),

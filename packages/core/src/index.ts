@@ -1,6 +1,7 @@
 // The public face of @datagen/core, floor by floor (docs/architecture.md).
 export * from './model/job';
 export * from './model/pricing';
+export * from './model/economy';
 export * from './model/provenance';
 export * from './model/tenant';
 export * from './contract';
@@ -14,6 +15,7 @@ export * from './redis/scripts';
 export * from './redis/errors';
 export * from './engine/dedup';
 export * from './engine/diversity';
+export * from './engine/economy';
 export * from './engine/engine';
 export * from './engine/filters';
 export * from './engine/modes';
@@ -49,6 +51,7 @@ export * from './store/readDatasetItems';
 export * from './queue/queue';
 export * from './jobs/errors';
 export * from './jobs/jobService';
+export * from './jobs/economyOptions';
 export * from './model/messages';
 export * from './jobs/namespace';
 export * from './jobs/report';

@@ -18,6 +18,14 @@ export interface Metrics {
   keyJobs: Gauge<'key' | 'state'>;
   /** LLM calls by key (a worker's). */
   keyLlmCalls: Counter<'key'>;
+  /** Estimated cost of the LLM tokens recorded, by mode (interactive, economy), discount applied. */
+  llmCostUsd: Counter<'mode'>;
+  /** What the provider's batch API took off (economy mode). */
+  llmDiscountUsd: Counter;
+  /** Prompt-cache tokens, by kind (read, write). */
+  llmCacheTokens: Counter<'kind'>;
+  /** Seconds a worker held a job (ran it), by mode: economy jobs give their worker back while the provider works. */
+  jobHoldSeconds: Counter<'mode'>;
 }
 
 /** How a key (tenant) is labelled in metrics: a short prefix of its tenant id, which is itself a hash of the key. */
@@ -67,6 +75,20 @@ export function createMetrics(service: 'api' | 'worker'): Metrics {
       name: 'datagen_key_jobs',
       help: 'Unfinished jobs by key (a hash of it) and state (queued, running), as of the scrape.',
       labelNames: ['key', 'state'],
+      registers,
+    }),
+    llmCostUsd: new Counter({
+      name: 'datagen_llm_cost_usd_total',
+      help: 'Estimated cost of the LLM tokens recorded (USD, at the configured price, the batch discount applied), by mode.',
+      labelNames: ['mode'],
+      registers,
+    }),
+    llmDiscountUsd: new Counter({ name: 'datagen_llm_batch_discount_usd_total', help: "What the provider's batch API took off (USD, economy mode).", registers }),
+    llmCacheTokens: new Counter({ name: 'datagen_llm_cache_tokens_total', help: 'Prompt-cache input tokens, by kind (read, write).', labelNames: ['kind'], registers }),
+    jobHoldSeconds: new Counter({
+      name: 'datagen_job_hold_seconds_total',
+      help: 'Seconds workers held jobs (ran them), by mode; economy jobs give their worker back while the provider works.',
+      labelNames: ['mode'],
       registers,
     }),
     keyLlmCalls: new Counter({ name: 'datagen_key_llm_calls_total', help: 'LLM calls by key (a hash of it).', labelNames: ['key'], registers }),

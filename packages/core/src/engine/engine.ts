@@ -1,10 +1,12 @@
 import type { JobRequest } from '../contract';
 import { FatalLlmError } from '../llm/errors';
-import type { BatchContext, LlmProvider } from '../llm/provider';
-import { NO_COUNTS, type BatchCounts, type ExplorationMode, type TokenUsage } from '../model/job';
+import type { BatchApi, BatchContext, BatchItemResult, LlmProvider } from '../llm/provider';
+import { customIdOf, NEW_ECONOMY, requestIndexOf, type EconomyRequest, type EconomyState } from '../model/economy';
+import { addUsage, NO_COUNTS, type BatchCounts, type ExplorationMode, type TokenUsage } from '../model/job';
 import { cancelledMessage, handedBackMessage } from '../model/messages';
 import type { CriticVerdict, ItemProvenance, Neighbour, RejectedCandidate, SourceRef } from '../model/provenance';
 import { DedupIndex, type CheckedCandidate, type DedupVerdict } from './dedup';
+import { formatWait, planRound, pollDelayMs } from './economy';
 import { filterCandidate, lengthRange, type LengthRange } from './filters';
 import { MODE_SETTINGS, type ModeSettings } from './modes';
 import { normalizeText } from './normalize';
@@ -18,7 +20,7 @@ import {
   buildThemesPrompt,
 } from './prompt';
 import type { Random } from './random';
-import { sampleShotsWithSources } from './sampling';
+import { sampleShotsWithSources, type Shot } from './sampling';
 import { nextTemperature } from './temperature';
 import { pickTheme, type ThemeUse } from './themes';
 
@@ -37,7 +39,12 @@ export interface JobSink {
    */
   recordBatch(batch: {
     accepted: string[];
+    /** Tokens of interactive calls (full price). */
     usage: TokenUsage | null;
+    /** Tokens of requests answered through the provider's batch API (economy mode: discounted). */
+    batchUsage?: TokenUsage | null;
+    /** Batch-API requests batchUsage covers. */
+    batchRequests?: number;
     message: string;
     counts?: BatchCounts;
     /** LLM calls the usage covers (1 when absent and usage is given). */
@@ -48,7 +55,14 @@ export interface JobSink {
     rejected?: RejectedCandidate[];
     /** Accepted under the dataset's turn (takeTurn): recording the batch ends the turn. */
     turn?: boolean;
+    /** Economy mode: the job's economy state after this batch, written in the same step. */
+    economy?: EconomyState;
   }): Promise<{ cancelRequested: boolean }>;
+  /**
+   * Economy mode: stores the job's economy state (and a message with it, in
+   * the same step) before anything depends on it. Required for economy jobs.
+   */
+  saveEconomy?(state: EconomyState, message: string | null): Promise<void>;
   message(text: string): Promise<void>;
   /** Stores the seeds a seedless job wrote for itself, so a restart reuses them. */
   saveGeneratedSeeds(seeds: string[]): Promise<void>;
@@ -74,6 +88,8 @@ export interface EngineJob {
   themes?: string[] | null;
   /** The inputs of the job's dataset written by other jobs, with their index in it: taken too. */
   taken?: Array<{ index: number; input: string }>;
+  /** Economy mode: the state stored by earlier runs (null or absent: none yet). */
+  economy?: EconomyState | null;
 }
 
 export interface EngineOptions {
@@ -92,13 +108,30 @@ export interface EngineOptions {
   /** Pause before retrying after a failed call: base * 2^(failures-1), capped, with jitter. */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /**
+   * Economy mode, for jobs whose request says `economy: true`: the provider's
+   * batch API and the polling schedule. Such a job runs one step per call of
+   * runGeneration and answers WAITING while its provider batch runs.
+   */
+  economy?: {
+    batches: BatchApi;
+    pollMinMs: number;
+    pollMaxMs: number;
+    maxFailedRounds: number;
+    /** Requests a round plans past those it expects to need, as a share of them. */
+    overshoot: number;
+  };
 }
 
 /**
  * How a run ended. DONE, ERROR and CANCELLED end the job; INTERRUPTED does
- * not: the worker is going away and the job resumes elsewhere from what is stored.
+ * not: the worker is going away and the job resumes elsewhere from what is
+ * stored. WAITING (economy mode) does not either: the job's provider batch
+ * is running, and the job should run again after `delayMs`, on any worker.
  */
-export type EngineOutcome = { state: 'DONE' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED'; message: string };
+export type EngineOutcome =
+  | { state: 'DONE' | 'ERROR' | 'CANCELLED' | 'INTERRUPTED'; message: string }
+  | { state: 'WAITING'; message: string; delayMs: number };
 
 /** How many seeds a job given none writes for itself first. */
 export const FIRST_SEEDS_COUNT = 5;
@@ -158,6 +191,9 @@ class GenerationRun {
   private readonly calls = new AbortController();
   /** What each entry of the dedup index is (a seed or an accepted input, by index), for provenance. */
   private readonly entrySources: SourceRef[] = [];
+  /** Economy mode: the state as stored, and the wait asked for when the step ends with a batch running. */
+  private economy: EconomyState;
+  private waitMs: number | null = null;
 
   constructor(
     private readonly job: EngineJob,
@@ -183,6 +219,11 @@ class GenerationRun {
     for (const [index, seed] of this.seeds.entries()) if (this.dedup.add(seed)) this.entrySources.push({ source: 'seed', index });
     for (const [index, input] of this.accepted.entries()) if (this.dedup.add(input)) this.entrySources.push({ source: 'input', index });
     this.addTaken(job.taken ?? []);
+    this.economy = job.economy ?? { ...NEW_ECONOMY };
+  }
+
+  private get economyOn(): boolean {
+    return this.job.request.economy === true && this.options.economy !== undefined;
   }
 
   /** Inputs of the job's dataset that other jobs wrote: duplicates of them are rejected like those of the job's own. */
@@ -211,7 +252,10 @@ class GenerationRun {
       await this.announce();
       if (this.options.themes === true && this.themes.length === 0 && !this.stopped) await this.deriveThemes();
       if (this.seeds.length === 0 && !this.cancelled) await this.writeFirstSeeds();
-      if (this.seeds.length > 0) await this.fill();
+      if (this.seeds.length > 0) {
+        if (this.economyOn) await this.economyStep();
+        else await this.fill();
+      }
       return this.outcome();
     } finally {
       this.signal.removeEventListener('abort', onAbort);
@@ -256,6 +300,9 @@ class GenerationRun {
     if (this.interrupted && this.accepted.length < this.target) {
       return { state: 'INTERRUPTED', message: handedBackMessage(this.accepted.length, this.target) };
     }
+    if (this.waitMs !== null && !this.ending && this.accepted.length < this.target) {
+      return { state: 'WAITING', message: `Waiting for round ${this.economy.round}'s provider batch.`, delayMs: this.waitMs };
+    }
     // All N are in: answers that came late (cut by the target, or failed) cannot make the job fail.
     if (this.accepted.length >= this.target) return this.done();
     if (this.fatal !== null) return { state: 'ERROR', message: `${this.fatal} Kept ${kept}.` };
@@ -275,13 +322,19 @@ class GenerationRun {
 
   private async announce(): Promise<void> {
     const r = this.job.request;
+    // An economy job runs again at every poll: it announces itself once.
+    if (this.economyOn && this.economy.round > 0) return;
     if (this.job.accepted.length > 0) {
       await this.sink.message(`Resumed: ${this.accepted.length} of ${this.target} inputs were already stored; continuing.`);
       return;
     }
     await this.sink.message(
       `Started: generating ${this.target} inputs in ${r.exploration_mode} mode, ${r.batch_size} per batch, ` +
-        `${r.num_shots} examples per prompt, up to ${this.maxParallel} batches at a time, with ${this.provider.name}; ` +
+        `${r.num_shots} examples per prompt, ` +
+        (this.economyOn
+          ? `in economy mode (requests go through the provider's batch API in rounds, at half price; themes, first seeds and the critic are asked interactively), `
+          : `up to ${this.maxParallel} batches at a time, `) +
+        `with ${this.provider.name}; ` +
         `critic ${this.criticOn ? 'on: each batch is judged for fit with the application' : 'off'}.`,
     );
     if (!this.provider.isLlm) {
@@ -363,19 +416,61 @@ class GenerationRun {
     await Promise.allSettled(inFlight);
   }
 
-  private async runBatch(): Promise<void> {
-    const number = ++this.batchesStarted;
+  /** What one request for new inputs asks: its theme, examples, temperature and prompt. */
+  private prepare(): Prepared {
     const r = this.job.request;
     const theme = pickTheme(this.themes, this.themeUse, this.options.random) ?? undefined;
     const sampled = sampleShotsWithSources(this.seeds, this.accepted, r.num_shots, this.mode, this.options.random);
+    return this.prepared({ theme: theme ?? null, examples: sampled.map(({ source, index }) => ({ source, index })), temperature: this.temperature, count: r.batch_size });
+  }
+
+  /** A request as an economy round stored it, made again: the same examples (by index), theme and temperature. */
+  private prepared(request: EconomyRequest): Prepared {
+    const sampled: Shot[] = request.examples.map((ref) => ({ ...ref, text: (ref.source === 'seed' ? this.seeds[ref.index] : this.accepted[ref.index]) ?? '' }));
     const shots = sampled.map((shot) => shot.text);
+    const theme = request.theme ?? undefined;
+    return { request, theme, sampled, shots, prompt: buildBatchPrompt(shots, request.count, theme) };
+  }
+
+  private async runBatch(): Promise<void> {
+    const number = ++this.batchesStarted;
+    const prepared = this.prepare();
+    const { theme } = prepared;
     const label = theme === undefined ? `Batch ${number}` : `Batch ${number} (theme: ${clip(theme, 60)})`;
-    const temperature = this.temperature;
-    const result = await this.call(label, shots, r.batch_size, buildBatchPrompt(shots, r.batch_size, theme), { batchNumber: number, theme });
+    const result = await this.call(label, prepared.shots, prepared.request.count, prepared.prompt, { batchNumber: number, theme });
     if (result === null) return;
+    await this.judge(number, label, prepared, result, 'interactive');
+  }
+
+  /**
+   * Judges one answer's candidates (filters, dedup, the critic), accepts the
+   * new ones up to the target and records the batch. `billing` says how the
+   * answer's tokens were billed: economy answers come through the batch API.
+   */
+  private async judge(
+    number: number,
+    label: string,
+    prepared: Prepared,
+    result: { inputs: string[]; usage: TokenUsage },
+    billing: 'interactive' | 'batch',
+    /** Economy mode: the job's economy state once this answer is recorded, given the inputs it accepted (written with it). */
+    economyAfter?: (accepted: number) => EconomyState,
+  ): Promise<void> {
+    const r = this.job.request;
+    const { theme, sampled, shots } = prepared;
+    const temperature = prepared.request.temperature;
+    const batchPart = billing === 'batch' ? { batchUsage: result.usage, batchRequests: 1 } : {};
     if (this.ending || this.accepted.length >= this.target) {
       // Too late to use, but its tokens were spent: record the usage.
-      await this.record([], result.usage, `${label}: answer discarded, the job is ${this.ending ? 'stopping' : 'complete'}.`);
+      const message = `${label}: answer discarded, the job is ${this.ending ? 'stopping' : 'complete'}.`;
+      const { cancelRequested } = await this.sink.recordBatch({
+        accepted: [],
+        usage: billing === 'batch' ? null : result.usage,
+        message,
+        ...(economyAfter !== undefined && { economy: economyAfter(0) }),
+        ...batchPart,
+      });
+      if (cancelRequested) this.cancel();
       return;
     }
 
@@ -398,16 +493,16 @@ class GenerationRun {
       if (this.countDuplicate(input, checked.verdict, counts, similar, reject)) passed.push(checked);
     }
 
-    // 2. The critic, on what is left.
-    let usage = result.usage;
-    let calls = 1;
+    // 2. The critic, on what is left (interactive: a short call, and its verdict is needed now).
+    let usage: TokenUsage | null = billing === 'batch' ? null : result.usage;
+    let calls = billing === 'batch' ? 0 : 1;
     let good = passed;
     let goodVerdicts: CriticVerdict[] = passed.map(() => ({ verdict: 'unjudged', reason: this.criticOn ? null : 'the critic is off' }));
     let criticNote = '';
     if (this.criticOn && passed.length > 0) {
       const judged = await this.critique(passed.map((c) => c.text), number, shots);
       if (judged.usage !== null) {
-        usage = { inputTokens: usage.inputTokens + judged.usage.inputTokens, outputTokens: usage.outputTokens + judged.usage.outputTokens };
+        usage = usage === null ? judged.usage : addUsage(usage, judged.usage);
         calls++;
       }
       if (judged.verdicts === null) {
@@ -474,8 +569,254 @@ class GenerationRun {
       message += ` Temperature ${this.temperature} -> ${warmth.temperature}: ${warmth.reason}.`;
       this.temperature = warmth.temperature;
     }
-    const { cancelRequested } = await this.sink.recordBatch({ accepted: fresh, usage, message, counts, calls, provenance, rejected, turn });
+    const { cancelRequested } = await this.sink.recordBatch({
+      accepted: fresh,
+      usage,
+      message,
+      counts,
+      calls,
+      provenance,
+      rejected,
+      turn,
+      ...(economyAfter !== undefined && { economy: economyAfter(fresh.length) }),
+      ...batchPart,
+    });
     if (cancelRequested) this.cancel();
+  }
+
+  // ------------------------------------------------------------ economy mode
+
+  /**
+   * One step of an economy job: submits a round, polls it, or reads its
+   * results and goes on to the next round, until the target is met, the job
+   * stops, or a provider batch is running (then `waitMs` says when to look
+   * again, and the worker gives the job back to the queue meanwhile). Every
+   * change of the round is stored before anything depends on it.
+   */
+  private async economyStep(): Promise<void> {
+    const settings = this.options.economy!;
+    /** The current round's batch has ended (its results are being judged): nothing to cancel. */
+    let batchEnded = false;
+    while (!this.stopped && this.accepted.length < this.target) {
+      const current = this.economy.current;
+      if (current === null || current.phase === 'submitting') {
+        if (!(await this.submitRound())) return;
+        continue; // submitted: one poll now (a fast provider may be done)
+      }
+      const batchId = current.batchId!;
+      const batch = await this.economyCall(`Round ${current.round}: reading provider batch ${batchId}`, () => settings.batches.retrieve(batchId, this.calls.signal));
+      if (batch === null) {
+        if (!this.stopped) this.waitMs = pollDelayMs(current.polls, settings.pollMinMs, settings.pollMaxMs);
+        break;
+      }
+      const waited = Math.max(0, this.clock() - (current.submittedAt ?? current.startedAt));
+      if (batch.status !== 'ended') {
+        const n = current.requests.length;
+        const done = n - batch.counts.processing;
+        const next = { ...current, polls: current.polls + 1 };
+        await this.saveEconomy(
+          { ...this.economy, current: next },
+          `Round ${current.round}: ${n} requests sent as provider batch ${batchId} (half price); waiting, ${done} of ${n} done, waited ${formatWait(waited)}.`,
+        );
+        this.waitMs = pollDelayMs(next.polls, settings.pollMinMs, settings.pollMaxMs);
+        break;
+      }
+      const results = await this.economyCall(`Round ${current.round}: reading the results of provider batch ${batchId}`, () =>
+        settings.batches.results(batchId, this.calls.signal),
+      );
+      if (results === null) {
+        if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
+        break;
+      }
+      batchEnded = true;
+      await this.acceptRound(results, waited);
+      batchEnded = false;
+    }
+    // A cancel while a round's batch runs: the provider stops it too (what it answered is paid for either way).
+    if (this.cancelled && !batchEnded && this.economy.current?.batchId != null) {
+      const id = this.economy.current.batchId;
+      await settings.batches.cancel(id).then(
+        () => this.sink.message(`Round ${this.economy.round}: provider batch ${id} cancelled.`),
+        (error: unknown) => this.sink.message(`Round ${this.economy.round}: provider batch ${id} could not be cancelled (${describe(error)}); it ends by itself and is billed for what it ran.`),
+      );
+    }
+  }
+
+  /** Plans the next round (or makes the one recorded as submitting again) and submits it; answers whether it was submitted. */
+  private async submitRound(): Promise<boolean> {
+    const settings = this.options.economy!;
+    const r = this.job.request;
+    let state = this.economy;
+    let round = state.current;
+    let note = '';
+    if (round === null) {
+      const plan = planRound({
+        remaining: this.target - this.accepted.length,
+        batchSize: r.batch_size,
+        answered: state.answered,
+        accepted: state.acceptedFromBatches,
+        overshoot: settings.overshoot,
+      });
+      const requests = Array.from({ length: plan.requests }, () => this.prepare().request);
+      round = { round: state.round + 1, phase: 'submitting', batchId: null, startedAt: this.clock(), submittedAt: null, polls: 0, processed: 0, requests };
+      note = `expecting about ${plan.expectedYield} inputs from each, ${this.target - this.accepted.length} still needed`;
+      state = { ...state, round: round.round, current: round };
+      // Recorded before the provider hears of it: a worker that dies while submitting leaves a trace.
+      await this.saveEconomy(state, null);
+    } else {
+      // A worker stopped between asking the provider and storing its answer: the provider may have the batch.
+      const tag = this.batchTag(round.round);
+      const find = settings.batches.find;
+      if (find !== undefined) {
+        const looked = await this.economyCall(`Round ${round.round}: looking for the batch the stopped worker submitted`, async () => ({
+          found: await find(tag, this.calls.signal),
+        }));
+        if (looked === null) {
+          // Could not look: look again later rather than risk paying for the round twice.
+          if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
+          return false;
+        }
+        const { found } = looked;
+        if (found !== null) {
+          const next = { ...round, phase: 'submitted' as const, batchId: found.id, submittedAt: round.startedAt };
+          await this.saveEconomy(
+            { ...state, current: next, batches: state.batches + 1 },
+            `Round ${round.round}: the worker that submitted it stopped before storing its batch id; found it at the provider as ${found.id}, so it is not submitted again.`,
+          );
+          return true;
+        }
+      }
+      note = 'again: the worker that was submitting it stopped before the provider answered with a batch id';
+    }
+    const submitted = round;
+    const requests = submitted.requests.map((request, i) => {
+      const prepared = this.prepared(request);
+      return {
+        customId: customIdOf(submitted.round, i),
+        request: {
+          system: this.system,
+          prompt: prepared.prompt,
+          count: request.count,
+          temperature: request.temperature,
+          context: { ...this.context(prepared.shots, submitted.round * 100_000 + i), ...(prepared.theme !== undefined && { theme: prepared.theme }) },
+        },
+      };
+    });
+    const batch = await this.economyCall(`Round ${submitted.round}: submitting ${requests.length} requests`, () =>
+      settings.batches.submit(requests, this.calls.signal, this.batchTag(submitted.round)),
+    );
+    if (batch === null) {
+      if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
+      return false;
+    }
+    const next = { ...submitted, phase: 'submitted' as const, batchId: batch.id, submittedAt: this.clock() };
+    await this.saveEconomy(
+      { ...state, current: next, batches: state.batches + 1 },
+      `Round ${submitted.round}: ${requests.length} requests sent as provider batch ${batch.id} (half price), ${note}.`,
+    );
+    return true;
+  }
+
+  /** An ended round: judges each answer as an interactive batch would be judged, then closes the round. */
+  private async acceptRound(results: BatchItemResult[], waited: number): Promise<void> {
+    const round = this.economy.current!;
+    const byIndex = new Map<number, BatchItemResult>();
+    for (const result of results) {
+      const i = requestIndexOf(round.round, result.customId);
+      if (i !== null && i < round.requests.length) byIndex.set(i, result);
+    }
+    const missing = { errored: 0, expired: 0, canceled: 0, lost: 0 };
+    let answered = 0;
+    const acceptedBefore = this.accepted.length;
+    const reasons = new Set<string>();
+    for (let i = 0; i < round.requests.length; i++) {
+      const result = byIndex.get(i);
+      if (result === undefined) missing.lost++;
+      else if (result.kind !== 'succeeded') {
+        missing[result.kind]++;
+        reasons.add(result.reason);
+      } else answered++;
+      // Answers recorded by an earlier run of this round (it died while reading them) are not judged twice.
+      if (i < round.processed || result === undefined || result.kind !== 'succeeded') continue;
+      if (this.cancelled) break;
+      const number = ++this.batchesStarted;
+      const prepared = this.prepared(round.requests[i]!);
+      const label = `Round ${round.round}, request ${i + 1} of ${round.requests.length}${prepared.theme === undefined ? '' : ` (theme: ${clip(prepared.theme, 60)})`}`;
+      const after = (accepted: number): EconomyState => {
+        this.economy = {
+          ...this.economy,
+          current: { ...this.economy.current!, processed: i + 1 },
+          answered: this.economy.answered + 1,
+          acceptedFromBatches: this.economy.acceptedFromBatches + accepted,
+        };
+        return this.economy;
+      };
+      const parsed = parseBatch(result.result.candidates);
+      if (parsed.problem !== undefined) {
+        const { cancelRequested } = await this.sink.recordBatch({
+          accepted: [],
+          usage: null,
+          batchUsage: result.result.usage,
+          batchRequests: 1,
+          message: `${label}: unusable answer (${parsed.problem}).`,
+          counts: { ...NO_COUNTS, unusableAnswers: 1 },
+          economy: after(0),
+        });
+        if (cancelRequested) this.cancel();
+        continue;
+      }
+      await this.judge(number, label, prepared, { inputs: parsed.inputs, usage: result.result.usage }, 'batch', after);
+    }
+    if (this.cancelled) return;
+    const n = round.requests.length;
+    const failed = missing.errored + missing.expired + missing.canceled + missing.lost;
+    const gained = this.accepted.length - acceptedBefore;
+    const failedRounds = answered === 0 ? this.economy.failedRounds + 1 : 0;
+    let message = `Round ${round.round} ended after ${formatWait(waited)}: ${answered} of ${n} requests answered, ${gained} inputs accepted (${this.accepted.length}/${this.target} done).`;
+    if (failed > 0) {
+      const parts = (Object.entries(missing) as Array<[string, number]>).filter(([, k]) => k > 0).map(([kind, k]) => `${k} ${kind}`);
+      message += ` ${parts.join(', ')}${reasons.size > 0 ? ` (${[...reasons].slice(0, 2).join('; ')})` : ''}; the next round asks again.`;
+    }
+    const max = this.options.economy!.maxFailedRounds;
+    if (failedRounds >= max && this.accepted.length < this.target) {
+      this.gaveUpReason = `Stopped: ${failedRounds} rounds in a row got no answer from the provider's batch API (expired, errored or cancelled).`;
+    }
+    await this.saveEconomy({ ...this.economy, current: null, failedRounds, waitedMs: this.economy.waitedMs + waited }, message);
+  }
+
+  /** One call of the batch API; null when it failed (counted like a failed LLM call, or the end of the job when fatal). */
+  private async economyCall<T>(label: string, call: () => Promise<T>): Promise<T | null> {
+    try {
+      const answer = await call();
+      this.failureStreak = 0;
+      return answer;
+    } catch (error) {
+      if (this.cancelled || this.interrupted || this.calls.signal.aborted) return null;
+      const reason = describe(error);
+      if (error instanceof FatalLlmError) {
+        this.fatal = `Stopped: the LLM provider refused the request and retrying will not help: ${reason}`;
+        return null;
+      }
+      this.failureStreak++;
+      this.lastFailure = reason;
+      this.checkStreaks();
+      await this.sink.message(`${label} failed (${reason}); trying again later.`);
+      return null;
+    }
+  }
+
+  /** What a round's provider batch is tagged with, where the provider keeps metadata: the job and the round. */
+  private batchTag(round: number): string {
+    return `${this.job.jobId}:r${round}`;
+  }
+
+  private async saveEconomy(state: EconomyState, message: string | null): Promise<void> {
+    await this.sink.saveEconomy!(state, message);
+    this.economy = state;
+  }
+
+  private clock(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   /** Counts a dedup verdict, and records a duplicate as rejected; answers whether the input is new. */
@@ -619,6 +960,19 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** A request for new inputs, ready to send. */
+interface Prepared {
+  request: EconomyRequest;
+  theme: string | undefined;
+  sampled: Shot[];
+  shots: string[];
+  prompt: string;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 interface Similar {

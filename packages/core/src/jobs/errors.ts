@@ -48,6 +48,16 @@ export class InvalidCursorError extends Error {
   }
 }
 
+/** An economy job asked of a server whose LLM provider has no batch API (the offline generator, an OpenAI-compatible server). */
+export class EconomyUnavailableError extends Error {
+  override readonly name = 'EconomyUnavailableError';
+  constructor(readonly provider: string) {
+    super(
+      `economy mode needs an LLM provider with a batch API (Anthropic's Message Batches, or OpenAI's Batch API with OPENAI_BATCH_API=true); this server's provider (${provider}) has none. Send the job without "economy", or set "economy": false.`,
+    );
+  }
+}
+
 /** A run asked to end DONE short of its target: a bug of ours, refused by the store. */
 export class IncompleteJobError extends Error {
   override readonly name = 'IncompleteJobError';

@@ -16,6 +16,7 @@ import { JobOwnershipLostError } from '../store/status';
 import {
   DatasetBusyError,
   DatasetNotFoundError,
+  EconomyUnavailableError,
   IdempotencyConflictError,
   IdempotencyPendingError,
   IncompleteJobError,
@@ -42,6 +43,8 @@ export interface JobServiceOptions {
   retentionHours: number;
   /** The configured model's price, for the cost estimate (null: unknown). */
   price: Price | null;
+  /** The configured model (named in the report when its price is unknown; null: the offline generator). */
+  model?: string | null;
   /** Told of each job this process ended, with its state (metrics). */
   onEnded?: (state: TerminalState) => void;
   /**
@@ -57,6 +60,13 @@ export interface JobServiceOptions {
   quotaOf?: (tenant: string) => Quota;
   /** The most inputs a dataset may hold (DATASET_MAX_ITEMS); 0 or absent: no limit. */
   datasetMaxItems?: number;
+  /**
+   * Economy mode (README "Economy mode"): whether the provider has a batch API
+   * (`provider`: its name, for the refusal), whether jobs that do not say use
+   * it (ECONOMY_DEFAULT), and how a job's provider batch is cancelled when the
+   * job is cancelled between two polls. Absent: no economy mode.
+   */
+  economy?: { available: boolean; provider: string; byDefault: boolean; cancelBatch?: (batchId: string) => Promise<void> };
 }
 
 /** A page of a tenant's jobs: newest last; `next` continues with older ones. */
@@ -130,7 +140,7 @@ export class JobService {
   /** One job of a tenant's, with all its data and messages. */
   async status(tenant: string, jobId: string): Promise<DataGenerationStatus> {
     const { read, state } = await this.owned(tenant, jobId, { items: { from: 0 }, messages: { after: 0 } });
-    return buildStatus(read.job, state, { messages: read.messages.map((m) => m.text), data: read.items }, this.options.price);
+    return buildStatus(read.job, state, { messages: read.messages.map((m) => m.text), data: read.items }, this.options.price, this.options.model ?? null);
   }
 
   /**
@@ -140,7 +150,7 @@ export class JobService {
    */
   async read(tenant: string, jobId: string, select: ReadSelection): Promise<{ status: DataGenerationStatus; read: JobRead }> {
     const { read, state } = await this.owned(tenant, jobId, select);
-    return { status: buildStatus(read.job, state, { messages: [], data: null }, this.options.price), read };
+    return { status: buildStatus(read.job, state, { messages: [], data: null }, this.options.price, this.options.model ?? null), read };
   }
 
   /**
@@ -161,7 +171,7 @@ export class JobService {
       // An ended job still in the open index: its finish's second step was lost (or is on its way). Put it right.
       if (index === 'open' && isTerminal(state)) await this.store.indexEnd(tenant, read.job.jobId, state, read.job.createdAt).catch(() => undefined);
       if (query.state !== undefined && state !== query.state) continue;
-      jobs.push(buildStatus(read.job, state, { messages: read.messages.map((m) => m.text), data: null }, this.options.price));
+      jobs.push(buildStatus(read.job, state, { messages: read.messages.map((m) => m.text), data: null }, this.options.price, this.options.model ?? null));
     }
     const last = page.entries[page.entries.length - 1];
     return { jobs: jobs.reverse(), next: page.more && last !== undefined ? encodeCursor(last) : null };
@@ -245,10 +255,14 @@ export class JobService {
   // --------------------------------------------------------------- submit
 
   /** Validated request in, queued job out; a repeated Idempotency-Key answers the job it created. */
-  async submit(tenant: string, request: JobRequest, idempotencyKey?: string): Promise<{ status: DataGenerationStatus; replayed: boolean }> {
+  async submit(tenant: string, asked: JobRequest, idempotencyKey?: string): Promise<{ status: DataGenerationStatus; replayed: boolean }> {
+    // Economy mode as asked, else the server's default; stored with the request, so the worker knows.
+    const economy = asked.economy ?? this.options.economy?.byDefault ?? false;
+    if (economy && this.options.economy?.available !== true) throw new EconomyUnavailableError(this.options.economy?.provider ?? 'unknown');
+    const request: JobRequest = { ...asked, economy };
     const jobId = randomUUID().replaceAll('-', '');
     if (idempotencyKey !== undefined) {
-      const requestHash = sha256(JSON.stringify(request));
+      const requestHash = sha256(JSON.stringify(asked));
       const earlier = await this.store.claimIdempotencyKey(tenant, idempotencyKey, { jobId, requestHash });
       if (earlier !== null) {
         if (earlier.requestHash !== requestHash) throw new IdempotencyConflictError();
@@ -295,7 +309,7 @@ export class JobService {
       report: null,
       itemCount: 0,
     };
-    return { status: buildStatus(job, 'QUEUED', { messages, data: [] }, this.options.price), replayed: false };
+    return { status: buildStatus(job, 'QUEUED', { messages, data: [] }, this.options.price, this.options.model ?? null), replayed: false };
   }
 
   /** The job an earlier request with the same Idempotency-Key created; it may still be being created. */
@@ -501,6 +515,7 @@ export class JobService {
     if (record === null) return null;
     if (record.job.state !== null) return record.job.state;
     const items = storedItems ?? (record.job.itemCount > 0 ? await this.store.readItems(jobId) : []);
+    await this.cancelProviderBatch(jobId);
     return this.end(record.job, owner, {
       state: 'CANCELLED',
       message: cancelledMessage(items.length, record.job.target),
@@ -517,6 +532,24 @@ export class JobService {
   }
 
   // -------------------------------------------------------------- helpers
+
+  /**
+   * An economy job cancelled between two polls (delayed in the queue, or
+   * claimed after its cancel): its provider batch is cancelled too, best
+   * effort (the provider ends it by itself within 24 hours otherwise).
+   */
+  private async cancelProviderBatch(jobId: string): Promise<void> {
+    const cancelBatch = this.options.economy?.cancelBatch;
+    if (cancelBatch === undefined) return;
+    const record = await this.store.readRecord(jobId).catch(() => null);
+    const batchId = record?.economy?.current?.batchId;
+    if (batchId == null) return;
+    const said = await cancelBatch(batchId).then(
+      () => `Round ${record!.economy!.round}: provider batch ${batchId} cancelled.`,
+      (error: unknown) => `Round ${record!.economy!.round}: provider batch ${batchId} could not be cancelled (${error instanceof Error ? error.message : String(error)}).`,
+    );
+    await this.store.addMessage(jobId, null, said).catch(() => undefined);
+  }
 
   /** The job, if it is this tenant's: another tenant's job is not found, as if it did not exist. */
   private async owned(tenant: string, jobId: string, select: ReadSelection): Promise<{ read: JobRead; state: JobState }> {

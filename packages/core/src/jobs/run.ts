@@ -1,5 +1,6 @@
 import type { JobSink } from '../engine/engine';
-import type { TerminalState } from '../model/job';
+import type { EconomyState } from '../model/economy';
+import type { JobUsage, TerminalState } from '../model/job';
 import type { JobStore } from '../store/jobStore';
 import type { JobRecord } from '../store/records';
 import { JobOwnershipLostError } from '../store/status';
@@ -93,8 +94,7 @@ export class JobRun implements JobSink {
 
   recordBatch(batch: Parameters<JobSink['recordBatch']>[0]): Promise<{ cancelRequested: boolean }> {
     const write = this.writes.then(async () => {
-      const u = batch.usage;
-      const usage = { inputTokens: u?.inputTokens ?? 0, outputTokens: u?.outputTokens ?? 0, calls: batch.calls ?? (u === null ? 0 : 1) };
+      const usage = jobUsageOf(batch);
       try {
         if (this.refused !== null) throw this.refused;
         // A dataset's inputs first, under the turn: the dataset is what says an input is taken.
@@ -110,6 +110,7 @@ export class JobRun implements JobSink {
           message: batch.message,
           provenance: batch.provenance,
           rejected: batch.rejected,
+          ...(batch.economy !== undefined && { economy: batch.economy }),
         });
         this.stored.push(...batch.accepted);
         return { cancelRequested };
@@ -134,6 +135,13 @@ export class JobRun implements JobSink {
 
   async saveThemes(themes: string[]): Promise<void> {
     await this.store.saveNotes(this.jobId, this.owner, { themes });
+  }
+
+  /** Economy mode: the round state (and its message), after every batch written before it. */
+  async saveEconomy(state: EconomyState, message: string | null): Promise<void> {
+    await this.writes;
+    if (this.refused !== null) throw this.refused;
+    await this.store.saveEconomy(this.jobId, this.owner, state, message);
   }
 
   /** Ends the job as the engine says, with the report of the inputs stored; answers the state it ended in. */
@@ -163,4 +171,24 @@ export class JobRun implements JobSink {
     if (outcome.kind === 'full') throw new DatasetFullError(dataset.name, outcome.count, dataset.maxItems);
     if (outcome.kind !== 'added') throw new JobOwnershipLostError(`job ${this.jobId} lost its dataset's turn or place (${outcome.kind})`, 'conflict');
   }
+}
+
+/** A recorded batch's usage as the job's usage fields: its interactive and batch-API tokens together, the batch part apart too. */
+export function jobUsageOf(batch: Pick<Parameters<JobSink['recordBatch']>[0], 'usage' | 'batchUsage' | 'calls' | 'batchRequests'>): JobUsage {
+  const u = batch.usage;
+  const b = batch.batchUsage ?? null;
+  const batchRequests = batch.batchRequests ?? 0;
+  const calls = batch.calls ?? (u === null ? 0 : 1);
+  return {
+    inputTokens: (u?.inputTokens ?? 0) + (b?.inputTokens ?? 0),
+    outputTokens: (u?.outputTokens ?? 0) + (b?.outputTokens ?? 0),
+    cacheReadTokens: (u?.cacheReadTokens ?? 0) + (b?.cacheReadTokens ?? 0),
+    cacheWriteTokens: (u?.cacheWriteTokens ?? 0) + (b?.cacheWriteTokens ?? 0),
+    calls: calls + batchRequests,
+    batchInputTokens: b?.inputTokens ?? 0,
+    batchOutputTokens: b?.outputTokens ?? 0,
+    batchCacheReadTokens: b?.cacheReadTokens ?? 0,
+    batchCacheWriteTokens: b?.cacheWriteTokens ?? 0,
+    batchRequests,
+  };
 }

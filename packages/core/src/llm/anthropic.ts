@@ -1,7 +1,7 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, type Middleware } from '@anthropic-ai/sdk';
 import { SUBMIT_TOOL_DESCRIPTION, SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
 import { describeCause, describeUnknown, FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
-import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider } from './provider';
+import type { BatchApi, BatchItemResult, GenerateBatchRequest, GenerateBatchResult, LlmProvider, ProviderBatch } from './provider';
 
 /**
  * The Anthropic Messages API as an LlmProvider. The SDK retries rate limits,
@@ -56,25 +56,73 @@ export class AnthropicProvider implements LlmProvider {
     });
   }
 
+  /** Message Batches: the same requests, half price, answered within 24 hours. */
+  readonly batches: BatchApi = {
+    submit: async (requests, signal) => {
+      try {
+        const batch = await this.client.messages.batches.create(
+          { requests: requests.map(({ customId, request }) => ({ custom_id: customId, params: this.params(request) })) },
+          { signal },
+        );
+        return batchOf(batch);
+      } catch (error) {
+        throw this.translateError(error, signal);
+      }
+    },
+    retrieve: async (batchId, signal) => {
+      try {
+        return batchOf(await this.client.messages.batches.retrieve(batchId, {}, { signal }));
+      } catch (error) {
+        throw this.translateError(error, signal);
+      }
+    },
+    results: async (batchId, signal) => {
+      const out: BatchItemResult[] = [];
+      try {
+        for await (const line of await this.client.messages.batches.results(batchId, {}, { signal })) {
+          const r = line.result;
+          if (r.type === 'succeeded') out.push({ customId: line.custom_id, kind: 'succeeded', result: { candidates: candidatesOf(r.message), usage: usageOf(r.message) } });
+          else if (r.type === 'errored') out.push({ customId: line.custom_id, kind: 'errored', reason: `${r.error.error.type}: ${r.error.error.message}` });
+          else out.push({ customId: line.custom_id, kind: r.type, reason: r.type === 'expired' ? 'the batch expired before this request ran' : 'the batch was cancelled' });
+        }
+      } catch (error) {
+        throw this.translateError(error, signal);
+      }
+      return out;
+    },
+    cancel: async (batchId) => {
+      try {
+        await this.client.messages.batches.cancel(batchId);
+      } catch (error) {
+        throw this.translateError(error, undefined);
+      }
+    },
+  };
+
+  /** The Messages API parameters of one request (interactive or in a batch). */
+  private params(request: Omit<GenerateBatchRequest, 'signal' | 'onThrottled' | 'beforeRetry'>): Anthropic.MessageCreateParamsNonStreaming {
+    return {
+      model: this.model,
+      max_tokens: maxTokensFor(request.count),
+      // No temperature (see above). The system prompt is the same for every batch of a job: cache it.
+      system: [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: request.prompt }],
+      tools: [
+        {
+          name: SUBMIT_TOOL_NAME,
+          description: SUBMIT_TOOL_DESCRIPTION,
+          input_schema: { ...SUBMIT_TOOL_SCHEMA, required: [...SUBMIT_TOOL_SCHEMA.required] },
+        },
+      ],
+      tool_choice: { type: 'tool', name: SUBMIT_TOOL_NAME },
+    };
+  }
+
   async generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult> {
     let message: Anthropic.Message;
     try {
       message = await this.client.messages.create(
-        {
-          model: this.model,
-          max_tokens: maxTokensFor(request.count),
-          // No temperature (see above). The system prompt is the same for every batch of a job: cache it.
-          system: [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }],
-          messages: [{ role: 'user', content: request.prompt }],
-          tools: [
-            {
-              name: SUBMIT_TOOL_NAME,
-              description: SUBMIT_TOOL_DESCRIPTION,
-              input_schema: { ...SUBMIT_TOOL_SCHEMA, required: [...SUBMIT_TOOL_SCHEMA.required] },
-            },
-          ],
-          tool_choice: { type: 'tool', name: SUBMIT_TOOL_NAME },
-        },
+        this.params(request),
         { signal: request.signal, ...(hasAttemptHooks(request) && { middleware: [attemptHooks(request)] }) },
       );
     } catch (error) {
@@ -207,13 +255,29 @@ function candidatesOf(message: Anthropic.Message): unknown {
     .join('\n');
 }
 
-/** Input tokens include the cached part of the prompt: prompt caching makes them cheaper, not fewer. */
-function usageOf(message: Anthropic.Message): GenerateBatchResult['usage'] {
-  const usage = message.usage as Partial<Anthropic.Usage> | undefined;
-  const count = (n: number | null | undefined) => (typeof n === 'number' && Number.isFinite(n) ? n : 0);
+function batchOf(batch: Anthropic.Messages.MessageBatch): ProviderBatch {
+  const c = batch.request_counts;
   return {
-    inputTokens: count(usage?.input_tokens) + count(usage?.cache_creation_input_tokens) + count(usage?.cache_read_input_tokens),
-    outputTokens: count(usage?.output_tokens),
+    id: batch.id,
+    status: batch.processing_status,
+    counts: { processing: c.processing, succeeded: c.succeeded, errored: c.errored, canceled: c.canceled, expired: c.expired },
   };
 }
 
+/**
+ * Input tokens include the cached part of the prompt (read or written):
+ * prompt caching makes them cheaper, not fewer. The cached parts are told
+ * apart, for the cost estimate.
+ */
+export function usageOf(message: Pick<Anthropic.Message, 'usage'>): GenerateBatchResult['usage'] {
+  const usage = message.usage as Partial<Anthropic.Usage> | undefined;
+  const count = (n: number | null | undefined) => (typeof n === 'number' && Number.isFinite(n) ? n : 0);
+  const cacheWriteTokens = count(usage?.cache_creation_input_tokens);
+  const cacheReadTokens = count(usage?.cache_read_input_tokens);
+  return {
+    inputTokens: count(usage?.input_tokens) + cacheWriteTokens + cacheReadTokens,
+    outputTokens: count(usage?.output_tokens),
+    cacheReadTokens,
+    cacheWriteTokens,
+  };
+}

@@ -12,8 +12,8 @@ export function createProvider(llmConfig: Config['llm']): LlmProvider {
       return new AnthropicProvider({ apiKey, baseURL, model, maxRetries, timeoutMs });
     }
     case 'openai': {
-      const { apiKey, baseURL, model, maxRetries, timeoutMs } = llmConfig;
-      return new OpenAICompatibleProvider({ apiKey, baseURL, model, maxRetries, timeoutMs });
+      const { apiKey, baseURL, model, maxRetries, timeoutMs, batchApi } = llmConfig;
+      return new OpenAICompatibleProvider({ apiKey, baseURL, model, maxRetries, timeoutMs, batchApi });
     }
     case 'offline':
       return new OfflineGenerator();

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, toFile } from 'openai';
 import { SUBMIT_TOOL_DESCRIPTION, SUBMIT_TOOL_NAME, SUBMIT_TOOL_SCHEMA } from '../engine/prompt';
 import { maxTokensFor } from './anthropic';
 import { describeCause, describeUnknown, FatalLlmError, RetryableLlmError, retryAfterMsOf } from './errors';
-import type { GenerateBatchRequest, GenerateBatchResult, LlmProvider } from './provider';
+import type { BatchApi, BatchItemResult, GenerateBatchRequest, GenerateBatchResult, LlmProvider, ProviderBatch } from './provider';
 
 /**
  * An OpenAI-compatible chat-completions endpoint as an LlmProvider: OpenAI
@@ -35,6 +35,8 @@ export interface OpenAICompatibleProviderOptions {
   maxRetries: number;
   /** Per attempt: how long to wait for the server to answer. */
   timeoutMs: number;
+  /** The server has OpenAI's Batch API (files and batches; OPENAI_BATCH_API): economy mode can use it. */
+  batchApi?: boolean;
 }
 
 /** Sent as the bearer token when no key is configured: local servers ignore it, and the SDK wants one. */
@@ -53,6 +55,8 @@ export class OpenAICompatibleProvider implements LlmProvider {
   private readonly maxRetries: number;
   /** Set once the server has said it takes no tools (or no tool_choice): later calls leave them out. */
   private toolsRefused = false;
+  /** OpenAI's Batch API, when the server has it (OPENAI_BATCH_API); local servers usually do not. */
+  readonly batches?: BatchApi;
 
   constructor(options: OpenAICompatibleProviderOptions) {
     this.model = options.model;
@@ -69,6 +73,77 @@ export class OpenAICompatibleProvider implements LlmProvider {
       project: null,
       fetch: observingFetch,
     });
+    if (options.batchApi === true) this.batches = this.batchApi();
+  }
+
+  /**
+   * The Batch API: the requests as a JSONL file (`purpose: batch`), one batch
+   * of it on /v1/chat/completions within 24 hours, at half price; the answers
+   * in its output file, failed and expired requests in its error file.
+   */
+  private batchApi(): BatchApi {
+    const call = async <T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+      const started = Date.now();
+      try {
+        return await run();
+      } catch (error) {
+        throw this.translateError(error, signal, Date.now() - started);
+      }
+    };
+    const lines = async (fileId: string | null | undefined, signal?: AbortSignal): Promise<BatchLine[]> => {
+      if (fileId == null) return [];
+      const text = await (await this.client.files.content(fileId, { signal })).text();
+      return text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as BatchLine);
+    };
+    return {
+      submit: (requests, signal, tag) =>
+        call(async () => {
+          const jsonl = requests
+            .map(({ customId, request }) => JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: this.body(request, !this.toolsRefused) }))
+            .join('\n');
+          const file = await this.client.files.create({ file: await toFile(Buffer.from(jsonl), 'datagen-batch.jsonl'), purpose: 'batch' }, { signal });
+          const batch = await this.client.batches.create(
+            { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', ...(tag !== undefined && { metadata: { [BATCH_TAG]: tag } }) },
+            { signal },
+          );
+          return openAIBatchOf(batch);
+        }, signal),
+      find: (tag, signal) =>
+        call(async () => {
+          // The newest batches first: a lost submission is recent. A bounded look, not the account's whole history.
+          let seen = 0;
+          for await (const batch of this.client.batches.list({ limit: 100 }, { signal })) {
+            if ((batch.metadata as Record<string, string> | null)?.[BATCH_TAG] === tag) return openAIBatchOf(batch);
+            if (++seen >= FIND_LIMIT) break;
+          }
+          return null;
+        }, signal),
+      retrieve: (batchId, signal) => call(async () => openAIBatchOf(await this.client.batches.retrieve(batchId, { signal })), signal),
+      results: (batchId, signal) =>
+        call(async () => {
+          const batch = await this.client.batches.retrieve(batchId, { signal });
+          const out: BatchItemResult[] = [];
+          for (const line of [...(await lines(batch.output_file_id, signal)), ...(await lines(batch.error_file_id, signal))]) {
+            const response = line.response;
+            if (response != null && response.status_code === 200 && response.body != null) {
+              const completion = response.body as OpenAI.ChatCompletion;
+              out.push({ customId: line.custom_id, kind: 'succeeded', result: { candidates: candidatesOf(completion), usage: usageOf(completion) } });
+            } else if (line.error?.code === 'batch_expired') {
+              out.push({ customId: line.custom_id, kind: 'expired', reason: 'the batch expired before this request ran' });
+            } else {
+              const said = line.error?.message ?? (response?.body as { error?: { message?: string } } | undefined)?.error?.message ?? 'no answer';
+              out.push({ customId: line.custom_id, kind: 'errored', reason: `${response?.status_code ?? line.error?.code ?? 'error'}: ${said}` });
+            }
+          }
+          return out;
+        }, signal),
+      cancel: async (batchId) => {
+        await call(() => this.client.batches.cancel(batchId));
+      },
+    };
   }
 
   async generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult> {
@@ -100,6 +175,11 @@ export class OpenAICompatibleProvider implements LlmProvider {
   }
 
   private complete(request: GenerateBatchRequest, withTools: boolean): Promise<OpenAI.ChatCompletion> {
+    return this.client.chat.completions.create(this.body(request, withTools), { signal: request.signal });
+  }
+
+  /** The chat-completions body of one request (interactive or in a batch). */
+  private body(request: Pick<GenerateBatchRequest, 'system' | 'prompt' | 'count' | 'temperature'>, withTools: boolean): OpenAI.ChatCompletionCreateParamsNonStreaming {
     const body: OpenAI.ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
       max_tokens: maxTokensFor(request.count),
@@ -122,7 +202,7 @@ export class OpenAICompatibleProvider implements LlmProvider {
       ];
       body.tool_choice = { type: 'function', function: { name: SUBMIT_TOOL_NAME } };
     }
-    return this.client.chat.completions.create(body, { signal: request.signal });
+    return body;
   }
 
   /** What the engine should do about a failed call, with a message that tells the operator what to fix. */
@@ -264,9 +344,43 @@ function candidatesOf(completion: OpenAI.ChatCompletion): unknown {
   return typeof message.refusal === 'string' ? message.refusal : '';
 }
 
+/** Prompt tokens include the cached ones (OpenAI's automatic prompt caching): told apart for the cost estimate when the server says. */
 function usageOf(completion: OpenAI.ChatCompletion): GenerateBatchResult['usage'] {
   const count = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? n : 0);
-  return { inputTokens: count(completion.usage?.prompt_tokens), outputTokens: count(completion.usage?.completion_tokens) };
+  const usage = { inputTokens: count(completion.usage?.prompt_tokens), outputTokens: count(completion.usage?.completion_tokens) };
+  const cached = count(completion.usage?.prompt_tokens_details?.cached_tokens);
+  return cached > 0 ? { ...usage, cacheReadTokens: cached } : usage;
+}
+
+/** The metadata key a batch's tag (job and round) is kept under. */
+const BATCH_TAG = 'datagen_round';
+/** How many of the newest batches `find` looks through. */
+const FIND_LIMIT = 1_000;
+
+/** One line of a batch's output or error file. */
+interface BatchLine {
+  custom_id: string;
+  response: { status_code: number; body: unknown } | null;
+  error: { code?: string; message?: string } | null;
+}
+
+/** OpenAI's batch statuses in the port's three: running, being cancelled, or over (results can be read). */
+function openAIBatchOf(batch: OpenAI.Batch): ProviderBatch {
+  const total = batch.request_counts?.total ?? 0;
+  const completed = batch.request_counts?.completed ?? 0;
+  const failed = batch.request_counts?.failed ?? 0;
+  const ended = ['completed', 'failed', 'expired', 'cancelled'].includes(batch.status);
+  return {
+    id: batch.id,
+    status: ended ? 'ended' : batch.status === 'cancelling' ? 'canceling' : 'in_progress',
+    counts: {
+      processing: ended ? 0 : Math.max(0, total - completed - failed),
+      succeeded: completed,
+      errored: batch.status === 'expired' ? 0 : failed,
+      canceled: batch.status === 'cancelled' ? Math.max(0, total - completed - failed) : 0,
+      expired: batch.status === 'expired' ? Math.max(0, total - completed) : 0,
+    },
+  };
 }
 
 /** The server's own words: OpenAI's `{"error":{"message"}}`, or whatever the SDK made of another shape. */

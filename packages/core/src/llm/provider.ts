@@ -85,4 +85,50 @@ export interface LlmProvider {
   /** False for the offline generator: jobs then say their data was made without an LLM. */
   readonly isLlm: boolean;
   generateBatch(request: GenerateBatchRequest): Promise<GenerateBatchResult>;
+  /** The provider's batch API, when it has one (economy mode). */
+  readonly batches?: BatchApi;
 }
+
+/**
+ * A provider's asynchronous batch API (Anthropic's Message Batches): many
+ * requests in one submission, answered within hours at half the price.
+ * Economy-mode jobs send their rounds through it. Providers without one
+ * leave `LlmProvider.batches` undefined.
+ */
+export interface BatchApi {
+  /**
+   * Submits the requests as one provider batch; answers it as created.
+   * `customId`s are unique within the batch. `tag` names the submission
+   * (job and round) for providers that keep metadata with a batch, so that
+   * `find` can tell whether it reached the provider.
+   */
+  submit(
+    requests: ReadonlyArray<{ customId: string; request: Omit<GenerateBatchRequest, 'signal' | 'onThrottled' | 'beforeRetry'> }>,
+    signal?: AbortSignal,
+    tag?: string,
+  ): Promise<ProviderBatch>;
+  /**
+   * The batch submitted with `tag`, if the provider has it (null: it has
+   * none). Absent for providers that keep no metadata with a batch
+   * (Anthropic's Message Batches): a submission whose answer was lost cannot
+   * be found there.
+   */
+  find?(tag: string, signal?: AbortSignal): Promise<ProviderBatch | null>;
+  /** The batch as it stands. */
+  retrieve(batchId: string, signal?: AbortSignal): Promise<ProviderBatch>;
+  /** An ended batch's results, one per request (any order). */
+  results(batchId: string, signal?: AbortSignal): Promise<BatchItemResult[]>;
+  /** Asks the provider to cancel the batch (requests not yet done end canceled). */
+  cancel(batchId: string): Promise<void>;
+}
+
+export interface ProviderBatch {
+  id: string;
+  /** in_progress, canceling (a cancel is under way), or ended (results can be read). */
+  status: 'in_progress' | 'canceling' | 'ended';
+  counts: { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
+}
+
+export type BatchItemResult =
+  | { customId: string; kind: 'succeeded'; result: GenerateBatchResult }
+  | { customId: string; kind: 'errored' | 'canceled' | 'expired'; reason: string };

@@ -19,13 +19,36 @@ export type ExplorationMode = (typeof EXPLORATION_MODES)[number];
 
 /** Tokens one LLM call (or a sum of calls) used. */
 export interface TokenUsage {
+  /** All input tokens, the cached ones (read or written) included. */
   inputTokens: number;
   outputTokens: number;
+  /** Of inputTokens, read from the prompt cache (billed at a tenth of the input price). */
+  cacheReadTokens?: number;
+  /** Of inputTokens, written to the prompt cache (billed at 1.25 x the input price). */
+  cacheWriteTokens?: number;
 }
 
-/** A job's LLM usage so far. */
+/** Adds two usages (the cached parts too). */
+export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  const sum: TokenUsage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  if (a.cacheReadTokens !== undefined || b.cacheReadTokens !== undefined) sum.cacheReadTokens = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
+  if (a.cacheWriteTokens !== undefined || b.cacheWriteTokens !== undefined) sum.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  return sum;
+}
+
+/**
+ * A job's LLM usage so far. The totals cover every call; the batch* figures
+ * are the part sent through the provider's batch API (economy mode), billed
+ * at the batch discount.
+ */
 export interface JobUsage extends TokenUsage {
   calls: number;
+  batchInputTokens?: number;
+  batchOutputTokens?: number;
+  batchCacheReadTokens?: number;
+  batchCacheWriteTokens?: number;
+  /** Requests sent through the batch API (counted in calls too). */
+  batchRequests?: number;
 }
 
 /** What became of candidates (one batch's, or a job's so far), for the job's report and the metrics. */

@@ -1,3 +1,4 @@
+import type { EconomyState } from '../model/economy';
 import type { BatchCounts, JobUsage } from '../model/job';
 import type { ItemProvenance, RejectedCandidate } from '../model/provenance';
 import { runScript } from '../redis/scripts';
@@ -15,6 +16,8 @@ export interface BatchWrite {
   /** Each accepted input's provenance, in the same order (absent: none recorded). */
   provenance?: ItemProvenance[];
   rejected?: RejectedCandidate[];
+  /** An economy job's round state after this batch, written with it. */
+  economy?: EconomyState;
 }
 
 /**
@@ -35,6 +38,7 @@ export async function appendBatch(
     owner,
     at,
     incr: { ...usageAsFields(batch.usage), ...countsAsFields(batch.counts) },
+    set: batch.economy === undefined ? {} : { economy: JSON.stringify(batch.economy) },
     message: oneLine(batch.message),
     rejected: (batch.rejected ?? []).map((r) => JSON.stringify(r)),
     max_messages: MAX_MESSAGES,

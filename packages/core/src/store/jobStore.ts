@@ -29,6 +29,8 @@ import { readJob, type ReadSelection } from './readJob';
 import { readRecord } from './readRecord';
 import { requestCancel } from './requestCancel';
 import { saveNotes, type RunNotes } from './saveNotes';
+import { saveEconomy } from './saveEconomy';
+import type { EconomyState } from '../model/economy';
 import type { StoreContext } from './status';
 
 /**
@@ -100,6 +102,10 @@ export class JobStore {
   }
   saveNotes(jobId: string, owner: string, notes: RunNotes) {
     return saveNotes(this.ctx, jobId, owner, notes);
+  }
+
+  saveEconomy(jobId: string, owner: string, state: EconomyState, message: string | null) {
+    return saveEconomy(this.ctx, jobId, owner, state, message);
   }
   finish(jobId: string, end: FinishWrite) {
     return finishJob(this.ctx, jobId, end);

@@ -1,4 +1,5 @@
 import type { JobRequest } from '../contract';
+import type { EconomyState } from '../model/economy';
 import type { BatchCounts, JobReport, JobUsage, TerminalState } from '../model/job';
 
 /**
@@ -33,6 +34,8 @@ export interface JobRecord extends JobSummary {
   generatedSeeds: string[] | null;
   /** The themes the job derived, once it has. */
   themes: string[] | null;
+  /** Economy mode: the round state, once the job has started one (model/economy.ts). */
+  economy: EconomyState | null;
 }
 
 /** `meta` hash field of each count. */
@@ -50,6 +53,13 @@ export const USAGE_FIELDS: Readonly<Record<keyof JobUsage, string>> = {
   inputTokens: 'tokens_in',
   outputTokens: 'tokens_out',
   calls: 'llm_calls',
+  cacheReadTokens: 'tokens_cache_read',
+  cacheWriteTokens: 'tokens_cache_write',
+  batchInputTokens: 'batch_tokens_in',
+  batchOutputTokens: 'batch_tokens_out',
+  batchCacheReadTokens: 'batch_tokens_cache_read',
+  batchCacheWriteTokens: 'batch_tokens_cache_write',
+  batchRequests: 'batch_requests',
 };
 
 /** The fields a summary is read from (the request and the worker's notes stay in Redis). */
@@ -66,7 +76,7 @@ export const SUMMARY_FIELDS = [
 ] as const;
 
 /** The extra fields of a whole record. */
-export const RECORD_FIELDS = [...SUMMARY_FIELDS, 'request', 'generated_seeds', 'themes'] as const;
+export const RECORD_FIELDS = [...SUMMARY_FIELDS, 'request', 'generated_seeds', 'themes', 'economy'] as const;
 
 type Fields = Partial<Record<string, string | null>>;
 
@@ -84,7 +94,8 @@ export function countsAsFields(counts: BatchCounts | undefined): Record<string, 
 export function usageAsFields(usage: JobUsage): Record<string, number> {
   const fields: Record<string, number> = {};
   for (const [name, field] of Object.entries(USAGE_FIELDS) as Array<[keyof JobUsage, string]>) {
-    if (usage[name] !== 0) fields[field] = usage[name];
+    const n = usage[name] ?? 0;
+    if (n !== 0) fields[field] = n;
   }
   return fields;
 }
@@ -108,7 +119,7 @@ export function toSummary(jobId: string, f: Fields, itemCount: number): JobSumma
     state: (f.state ?? null) as TerminalState | null,
     finishedAt: f.finished_at == null ? null : Number(f.finished_at),
     cancelRequested: f.cancel_requested === '1',
-    usage: { inputTokens: num(USAGE_FIELDS.inputTokens), outputTokens: num(USAGE_FIELDS.outputTokens), calls: num(USAGE_FIELDS.calls) },
+    usage: Object.fromEntries((Object.entries(USAGE_FIELDS) as Array<[keyof JobUsage, string]>).map(([name, field]) => [name, num(field)])) as unknown as JobUsage,
     counts: {
       candidates: num(COUNT_FIELDS.candidates),
       exactDuplicates: num(COUNT_FIELDS.exactDuplicates),
@@ -130,6 +141,7 @@ export function toRecord(jobId: string, f: Fields, itemCount: number): JobRecord
     request: JSON.parse(f.request) as JobRequest,
     generatedSeeds: f.generated_seeds == null ? null : (JSON.parse(f.generated_seeds) as string[]),
     themes: f.themes == null ? null : (JSON.parse(f.themes) as string[]),
+    economy: f.economy == null ? null : (JSON.parse(f.economy) as EconomyState),
   };
 }
 

@@ -107,6 +107,36 @@ export interface FakeAnthropicOptions {
   retryAfterMs?: number | null;
   /** Seed of the fault draws and of the default writer. Default 1. */
   seed?: number;
+  /** The Message Batches API (`/v1/messages/batches`): how long batches take, and what goes wrong. */
+  batches?: FakeBatchOptions;
+}
+
+/**
+ * How the fake's Message Batches behave. A batch is `in_progress` for
+ * `processingMs`, its requests counted done evenly over that time, then
+ * `ended` with a result for each request, answered as `POST /v1/messages`
+ * would (`respond`, the default writer, the prompt cache). The real API
+ * takes minutes to hours; tests and the bench make it short.
+ */
+export interface FakeBatchOptions {
+  /** How long a batch is in progress, in ms (a number, or per batch: its 0-based index). Default 200. */
+  processingMs?: number | ((batchIndex: number) => number);
+  /** Batches (by index) that expire: they end at half their processing time, the requests not done by then `expired`. */
+  expire?: (batchIndex: number) => boolean;
+  /** Requests that end `errored` (an api_error), by custom_id and batch index. */
+  errored?: (customId: string, batchIndex: number) => boolean;
+}
+
+/** One request of a batch as the fake received it. */
+export interface FakeBatchRecord {
+  id: string;
+  index: number;
+  createdAt: number;
+  requests: Array<{ custom_id: string; params: Record<string, unknown> }>;
+  status: 'in_progress' | 'canceling' | 'ended';
+  /** Set when it ended: one result per request, in the order submitted. */
+  results: Array<Record<string, unknown>> | null;
+  cancelledAt: number | null;
 }
 
 export interface FakeAnthropicStats {
@@ -125,6 +155,11 @@ export interface FakeAnthropicStats {
    * hang): how a test sees that an aborted LLM call really left the wire.
    */
   aborted: number;
+  /** Message batches created, and the requests they held. */
+  batchesCreated: number;
+  batchRequests: number;
+  /** Batches cancelled through POST .../cancel. */
+  batchesCancelled: number;
 }
 
 export interface FakeAnthropic {
@@ -132,6 +167,8 @@ export interface FakeAnthropic {
   url: string;
   requests: RecordedRequest[];
   stats: FakeAnthropicStats;
+  /** The message batches created, by id. */
+  batches: Map<string, FakeBatchRecord>;
   /** Stops the server, dropping open and hanging connections. */
   close(): Promise<void>;
 }
@@ -149,7 +186,12 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     faults: Object.fromEntries(FAKE_FAULTS.map((f) => [f, 0])) as Record<FakeFault, number>,
     rejected: 0,
     aborted: 0,
+    batchesCreated: 0,
+    batchRequests: 0,
+    batchesCancelled: 0,
   };
+  const batches = new Map<string, FakeBatchRecord>();
+  let baseUrl = '';
   const sockets = new Set<Socket>();
   const cachedSystems = new Set<string>();
   let closing = false;
@@ -167,7 +209,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const rawBody = await readBody(req);
-    const path = (req.url ?? '').split('?')[0];
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (path.startsWith('/v1/messages/batches')) {
+      await handleBatches(req, res, path, rawBody);
+      return;
+    }
     if (req.method !== 'POST' || path !== '/v1/messages') {
       sendError(res, 404, 'not_found_error', `Not found: ${req.method} ${req.url}`);
       return;
@@ -367,12 +413,188 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     };
   }
 
+
+  // -------------------------------------------------------------------------
+  // Message Batches
+
+  async function handleBatches(req: http.IncomingMessage, res: http.ServerResponse, path: string, rawBody: string): Promise<void> {
+    if (acceptedKey !== null && apiKeyOf(req.headers) !== acceptedKey) {
+      stats.rejected++;
+      sendError(res, 401, 'authentication_error', 'invalid x-api-key');
+      return;
+    }
+    const parts = path.split('/').slice(4); // ['', 'v1', 'messages', 'batches', ...]
+    if (req.method === 'POST' && parts.length === 0) return createBatch(res, rawBody);
+    const batch = parts[0] === undefined ? undefined : batches.get(parts[0]);
+    if (batch === undefined) {
+      sendError(res, 404, 'not_found_error', `Not found: ${req.method} ${req.url}`);
+      return;
+    }
+    if (req.method === 'GET' && parts.length === 1) return sendJson(res, batchObject(await advance(batch)));
+    if (req.method === 'POST' && parts[1] === 'cancel' && parts.length === 2) {
+      await advance(batch);
+      if (batch.status === 'in_progress') {
+        stats.batchesCancelled++;
+        batch.cancelledAt = Date.now();
+        await finishBatch(batch, 'canceled');
+      }
+      return sendJson(res, batchObject(batch));
+    }
+    if (req.method === 'GET' && parts[1] === 'results' && parts.length === 2) {
+      await advance(batch);
+      if (batch.results === null) {
+        sendError(res, 400, 'invalid_request_error', `Batch ${batch.id} has not ended yet.`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/binary' });
+      res.end(batch.results.map((line) => JSON.stringify(line)).join('\n') + '\n');
+      return;
+    }
+    sendError(res, 404, 'not_found_error', `Not found: ${req.method} ${req.url}`);
+  }
+
+  function createBatch(res: http.ServerResponse, rawBody: string): void {
+    const body = parseObject(rawBody);
+    const requests = Array.isArray(body.requests) ? (body.requests as Array<{ custom_id?: unknown; params?: unknown }>) : [];
+    if (requests.length === 0 || requests.length > 100_000) {
+      sendError(res, 400, 'invalid_request_error', 'requests: between 1 and 100,000 requests');
+      return;
+    }
+    const seen = new Set<string>();
+    for (const [i, r] of requests.entries()) {
+      const id = r?.custom_id;
+      if (typeof id !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(id)) return void sendError(res, 400, 'invalid_request_error', `requests.${i}.custom_id: must match ^[a-zA-Z0-9_-]{1,64}$`);
+      if (seen.has(id)) return void sendError(res, 400, 'invalid_request_error', `requests.${i}.custom_id: duplicate custom_id ${id}`);
+      seen.add(id);
+      const params = r.params !== null && typeof r.params === 'object' ? (r.params as Record<string, unknown>) : {};
+      const invalid = validate(params, JSON.stringify(params), undefined);
+      if (invalid !== null) return void sendError(res, 400, 'invalid_request_error', `requests.${i}.params.${invalid}`);
+      if (options.models !== undefined && !options.models.includes(params.model as string)) {
+        return void sendError(res, 404, 'not_found_error', `requests.${i}.params.model: ${String(params.model)}`);
+      }
+    }
+    const index = stats.batchesCreated++;
+    stats.batchRequests += requests.length;
+    const id = `msgbatch_fake${String(index).padStart(4, '0')}${Math.floor(random() * 1e9).toString(36)}`;
+    const record: FakeBatchRecord = {
+      id,
+      index,
+      createdAt: Date.now(),
+      requests: requests.map((r) => ({ custom_id: r.custom_id as string, params: r.params as Record<string, unknown> })),
+      status: 'in_progress',
+      results: null,
+      cancelledAt: null,
+    };
+    batches.set(id, record);
+    sendJson(res, batchObject(record));
+  }
+
+  function processingMsOf(batch: FakeBatchRecord): number {
+    const p = options.batches?.processingMs ?? 200;
+    return typeof p === 'function' ? p(batch.index) : p;
+  }
+
+  /** How many of the batch's requests are done by now (evenly over its processing time). */
+  function doneBy(batch: FakeBatchRecord, at: number): number {
+    const total = processingMsOf(batch);
+    if (total <= 0) return batch.requests.length;
+    return Math.min(batch.requests.length, Math.floor((batch.requests.length * (at - batch.createdAt)) / total));
+  }
+
+  /** Ends a batch whose time has come (or expired). */
+  async function advance(batch: FakeBatchRecord): Promise<FakeBatchRecord> {
+    if (batch.status !== 'in_progress') return batch;
+    const processing = processingMsOf(batch);
+    const expires = options.batches?.expire?.(batch.index) === true;
+    const endAt = batch.createdAt + (expires ? Math.floor(processing / 2) : processing);
+    if (Date.now() >= endAt) await finishBatch(batch, expires ? 'expired' : 'succeeded', endAt);
+    return batch;
+  }
+
+  /** Answers every request done by now; the rest end as `rest` says (canceled, expired) or are answered too. */
+  async function finishBatch(batch: FakeBatchRecord, rest: 'succeeded' | 'canceled' | 'expired', at = Date.now()): Promise<void> {
+    const done = rest === 'succeeded' ? batch.requests.length : doneBy(batch, at);
+    batch.status = 'ended';
+    const results: Array<Record<string, unknown>> = [];
+    for (const [i, r] of batch.requests.entries()) {
+      if (i >= done) {
+        results.push({ custom_id: r.custom_id, result: { type: rest } });
+        continue;
+      }
+      if (options.batches?.errored?.(r.custom_id, batch.index) === true) {
+        results.push({ custom_id: r.custom_id, result: { type: 'errored', error: { type: 'error', error: { type: 'api_error', message: 'Internal server error' } } } });
+        continue;
+      }
+      results.push({ custom_id: r.custom_id, result: { type: 'succeeded', message: await batchAnswer(batch, r.custom_id, r.params) } });
+    }
+    batch.results = results;
+  }
+
+  /** One request's answer, as POST /v1/messages would give it (scripted faults aside). */
+  async function batchAnswer(batch: FakeBatchRecord, customId: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const rawBody = JSON.stringify(params);
+    const prompt = lastUserText(params);
+    const recorded: RecordedRequest = {
+      index: -1,
+      method: 'BATCH',
+      url: `/v1/messages/batches/${batch.id}#${customId}`,
+      headers: {},
+      rawBody,
+      body: params,
+      prompt,
+      count: requestedCount(prompt),
+      toolName: toolNameOf(params),
+      outcome: 'ok',
+    };
+    const scripted = await options.respond?.(recorded, -1);
+    let reply: FakeReply | undefined = Array.isArray(scripted) ? { type: 'tool', input: { inputs: scripted } } : scripted;
+    if (reply !== undefined && reply.type !== 'tool' && reply.type !== 'text') reply = undefined;
+    reply ??= { type: 'tool', input: { inputs: isCritique(prompt) ? Array<string>(recorded.count).fill('good') : writer.write(recorded.count) } };
+    if (reply.type === 'tool') {
+      const inputs = (reply.input as { inputs?: unknown } | null)?.inputs;
+      if (Array.isArray(inputs)) stats.inputsServed += inputs.length;
+      return messageObject(recorded, [toolUseBlock(recorded.toolName, reply.input)], reply.stopReason ?? 'tool_use');
+    }
+    return messageObject(recorded, [textBlock((reply as { text: string }).text)], reply.stopReason ?? 'end_turn');
+  }
+
+  function batchObject(batch: FakeBatchRecord): Record<string, unknown> {
+    const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+    if (batch.results === null) {
+      const done = doneBy(batch, Date.now());
+      counts.succeeded = done;
+      counts.processing = batch.requests.length - done;
+    } else {
+      for (const line of batch.results) counts[(line.result as { type: keyof typeof counts }).type]++;
+    }
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      id: batch.id,
+      type: 'message_batch',
+      processing_status: batch.status,
+      request_counts: counts,
+      created_at: iso(batch.createdAt),
+      expires_at: iso(batch.createdAt + 24 * 3_600_000),
+      ended_at: batch.status === 'ended' ? iso(Date.now()) : null,
+      cancel_initiated_at: batch.cancelledAt === null ? null : iso(batch.cancelledAt),
+      archived_at: null,
+      results_url: batch.status === 'ended' ? `${baseUrl}/v1/messages/batches/${batch.id}/results` : null,
+    };
+  }
+
+  function sendJson(res: http.ServerResponse, body: unknown): void {
+    res.writeHead(200, jsonHeaders(null));
+    res.end(JSON.stringify(body));
+  }
+
   const port = await listenOnLoopback(server);
+  baseUrl = `http://127.0.0.1:${port}`;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
     requests,
     stats,
+    batches,
     close: async () => {
       if (closing) return;
       closing = true;

@@ -3,3 +3,5 @@
 export * from './fakeAnthropic';
 export * from './fakeHttp';
 export * from './fakeOpenAI';
+// The eval's applications, as fixtures for the bench (apps may not import eval/).
+export { EVAL_APPLICATIONS, type EvalApplication } from '../eval/applications';

@@ -12,6 +12,7 @@
             owner:        the run's owner token (claimJob.lua)
             at:           inputs the writer knows are stored: the batch goes after them
             incr:         {<meta field>: n, ...}  usage and counts to add
+            set:          {<meta field>: text, ...}  fields to set with the batch (an economy job's round state), may be empty
             message:      progress message ('' for none)
             rejected:     [JSON of a rejected candidate, ...]
             max_messages: messages kept (MAXLEN ~)
@@ -52,6 +53,9 @@ for _, entry in ipairs(a.rejected) do
 end
 for field, n in pairs(a.incr) do
   redis.call('HINCRBY', KEYS[1], field, n)
+end
+for field, value in pairs(a.set or {}) do
+  redis.call('HSET', KEYS[1], field, value)
 end
 if a.message ~= '' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', a.max_messages, messageId(KEYS[3]), 'm', a.message)
