@@ -1,4 +1,5 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import {
   AdaptiveConcurrency,
@@ -94,6 +95,8 @@ export async function startGenerationWorker(
   const running = new Map<string, AbortController>();
   /** Fired on shutdown: every running job stops launching batches and goes back to the queue. */
   const shutdown = new AbortController();
+  // Each running job listens to it once: more than Node's default of 10 at once is no leak.
+  setMaxListeners(config.worker.concurrency + 1, shutdown.signal);
 
   // On a cluster, PUBLISH reaches the subscribers of every node.
   const subscriber: RedisClient = duplicateConnection(redis);
