@@ -12,6 +12,7 @@ import {
   rejectedSchema,
   startJobSchema,
   validationErrorBodySchema,
+  webhookEventSchema,
 } from '@datagen/core';
 
 /**
@@ -387,6 +388,34 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
         },
       },
     },
+    // What the service sends (OpenAPI 3.1's webhooks): receivers can generate their handler from it.
+    webhooks: {
+      jobEvent: {
+        post: {
+          tags: ['data generate'],
+          operationId: 'jobEvent',
+          summary: "An event about a job, POSTed to its webhook_url",
+          description: [
+            'Sent on each terminal state (`job.done`, `job.error`, `job.cancelled`) and, for a job that set',
+            '`webhook_progress`, on progress at most every `WEBHOOK_PROGRESS_INTERVAL_MS`. At least once, with the',
+            'same `webhook-id` on every retry (exponential backoff for up to a day), signed as the Standard Webhooks',
+            'spec says: verify `webhook-signature` over `webhook-id.webhook-timestamp.body` with `WEBHOOK_SECRET`',
+            '(the `standardwebhooks` package does it; README "Webhooks").',
+          ].join('\n'),
+          security: [],
+          parameters: [
+            { name: 'webhook-id', in: 'header', required: true, schema: { type: 'string' }, description: 'The event id: the same on every attempt (deduplicate on it).' },
+            { name: 'webhook-timestamp', in: 'header', required: true, schema: { type: 'string' }, description: "The attempt's time, in seconds since the epoch." },
+            { name: 'webhook-signature', in: 'header', required: true, schema: { type: 'string' }, description: '`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`.' },
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: ref(`${SCHEMAS}/WebhookEvent`) } } },
+          responses: {
+            '2XX': { description: 'Delivered: any 2xx ends the retries.' },
+            default: { description: 'Anything else (or no answer within the timeout) is retried.' },
+          },
+        },
+      },
+    },
     components: {
       securitySchemes: {
         ApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'One of API_KEYS (the development server accepts dev-key).' },
@@ -397,6 +426,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
         Item: contractJsonSchema(itemSchema, 'output'),
         Dataset: contractJsonSchema(datasetSchema, 'output'),
         Rejected: contractJsonSchema(rejectedSchema, 'output'),
+        WebhookEvent: contractJsonSchema(webhookEventSchema, 'output'),
         Error: contractJsonSchema(errorBodySchema, 'output'),
         ValidationError: contractJsonSchema(validationErrorBodySchema, 'output'),
       },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { KEY_A, startStack, type TestStack } from '../../../test/support/stack';
+import { webhookEvent } from '@datagen/core';
 import { EXAMPLE_REQUEST, EXAMPLE_STATUS } from '../src/openapi';
 
 /**
@@ -174,6 +175,17 @@ describe('GET /openapi.json', () => {
     expect(status.example).toEqual(EXAMPLE_STATUS);
     const invalid = doc.components.responses.ValidationFailed.content['application/json'];
     expect(zodOf(invalid.schema).safeParse(invalid.example).success).toBe(true);
+  });
+
+  it("describes the webhook events the service sends, as OpenAPI 3.1's webhooks", () => {
+    const post = doc.webhooks.jobEvent.post;
+    expect(post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/WebhookEvent' });
+    expect(post.parameters.map((p: { name: string }) => p.name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    // An event as the service builds it validates; one of another type does not.
+    const status = { ...EXAMPLE_STATUS, state: 'DONE' as const, data: null };
+    const event = webhookEvent('job.done', status, new Date());
+    expect(schemaOf('WebhookEvent').safeParse(event).error).toBeUndefined();
+    expect(schemaOf('WebhookEvent').safeParse({ ...event, type: 'job.finished' }).success).toBe(false);
   });
 
   it("describes the service's real answers", async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { deliverWebhook, tenantOf, type WebhookJobData } from '@datagen/core';
+import { deliverWebhook, tenantOf, webhookEventSchema, type WebhookJobData } from '@datagen/core';
 import { KEY_A, KEY_B, startStack, waitFor, waitForJobEnd, type TestStack } from '../../../test/support/stack';
 import { SequenceProvider } from '../../../test/support/providers';
 
@@ -129,6 +129,7 @@ it('POSTs a signed job.done event, retried under the same webhook-id until the r
   expect(() => other.verify(attempts[0]!.body, attempts[0]!.headers as Record<string, string>)).toThrow();
 
   const event = JSON.parse(attempts[0]!.body);
+  expect(webhookEventSchema.safeParse(event).error).toBeUndefined(); // the shape OpenAPI's webhooks section gives
   expect(event).toEqual({
     type: 'job.done',
     job_id: jobId,

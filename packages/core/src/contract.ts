@@ -230,6 +230,25 @@ export type ItemView = z.infer<typeof itemSchema>;
 export type RejectedView = z.infer<typeof rejectedSchema>;
 
 /** `{"detail": "..."}`: every error answer but validation's (401, 404, 409, 413, 503, ...). */
+/** What a webhook POSTs about a job (webhooks/event.ts builds it), signed as Standard Webhooks says. */
+export const webhookEventSchema = z
+  .object({
+    type: z.enum(['job.done', 'job.error', 'job.cancelled', 'job.progress']).describe('A terminal state reached, or progress (when the job asked for it).'),
+    job_id: z.string(),
+    state: dataGenerationStatusSchema.shape.state,
+    num_generated: dataGenerationStatusSchema.shape.num_generated,
+    num_inputs_to_generate: dataGenerationStatusSchema.shape.num_inputs_to_generate,
+    report: dataGenerationStatusSchema.shape.report,
+    usage: dataGenerationStatusSchema.shape.usage,
+    links: z
+      .object({ status: z.string(), data: z.string(), items: z.string() })
+      .describe("Paths under the API's address (the event does not know the address clients reach it at)."),
+    timestamp: z.string().describe('When the event happened (ISO 8601); the webhook-timestamp header is the attempt\'s time.'),
+  })
+  .describe("An event about a job, POSTed to its webhook_url.");
+
+export type WebhookEventBody = z.infer<typeof webhookEventSchema>;
+
 export const errorBodySchema = z.object({ detail: z.string().describe('What went wrong.') }).describe('An error.');
 
 /** 422: FastAPI-style validation errors, as the hosted service answers them. */

@@ -1,5 +1,5 @@
-import type { DataGenerationStatus } from '../contract';
-import type { JobState, TerminalState } from '../model/job';
+import type { DataGenerationStatus, WebhookEventBody } from '../contract';
+import type { TerminalState } from '../model/job';
 
 /**
  * A webhook event: what the service POSTs about a job, as JSON, signed as
@@ -7,22 +7,9 @@ import type { JobState, TerminalState } from '../model/job';
  * queued, and sent the same on every attempt, under the same webhook-id.
  */
 
-export type WebhookEventType = 'job.done' | 'job.error' | 'job.cancelled' | 'job.progress';
-
-export interface WebhookEvent {
-  type: WebhookEventType;
-  job_id: string;
-  state: JobState;
-  num_generated: number;
-  num_inputs_to_generate: number;
-  /** The job's report as GET /v1/data/generate/{id} shows it (diversity: once ended). */
-  report: DataGenerationStatus['report'];
-  usage: DataGenerationStatus['usage'];
-  /** Paths under the API's address (the event does not know the address clients reach it at). */
-  links: { status: string; data: string; items: string };
-  /** When the event happened (ISO 8601); the webhook-timestamp header is the attempt's time. */
-  timestamp: string;
-}
+/** The event's shape is the contract's (webhookEventSchema, also in OpenAPI's `webhooks`). */
+export type WebhookEvent = WebhookEventBody;
+export type WebhookEventType = WebhookEvent['type'];
 
 const TERMINAL_TYPES: Readonly<Record<TerminalState, WebhookEventType>> = {
   DONE: 'job.done',
