@@ -65,6 +65,11 @@ export async function startApiServer(config: Config, logger: Logger, host = conf
   const server = createApp(ctx).listen(config.port, host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
+  // Beside the traffic, not before it: jobs stored by an earlier version join the lists by state.
+  void jobs
+    .indexEarlierJobs()
+    .then((indexed) => indexed !== null && indexed > 0 && logger.info({ indexed }, 'jobs of an earlier version indexed by state'))
+    .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not index the jobs of an earlier version (the next start tries again)'));
 
   return {
     server,

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { jobKeys, MAX_MESSAGES, type DataGenerationStatus } from '@datagen/core';
-import { KEY_A, KEY_B, startStack, type TestStack } from '../../../test/support/stack';
+import { KEY_A, KEY_B, startStack, waitFor, type TestStack } from '../../../test/support/stack';
 import { tenantOf } from '../src/auth';
 import { readStatusBody, statusBytes, StatusCache } from '../src/statusBody';
 
@@ -144,4 +144,40 @@ it('reads, streams and ends a job the previous version stored (time-based messag
   expect((await stream.text()).split('\n').filter(Boolean)).toEqual([...messages, 'DONE']);
   const data = await fetch(`${stack.url}/v1/data/generate/oldjob1/data`, { headers: { 'x-api-key': KEY_A } });
   expect((await data.text()).split('\n').filter(Boolean)).toEqual(['"one"', '"two"', '"three"']);
+});
+
+it('lists by state the jobs the previous version stored (it indexed them only as all of a key), once per Redis', async () => {
+  stack = await startStack();
+  const { jobs, queue } = stack.api.ctx;
+  const prefix = stack.config.keyPrefix;
+  const mark = `${prefix}:migrations:state-indexes`;
+  await waitFor(async () => (await stack.redis.get(mark)) ?? undefined, 5_000, 'the start-up indexing of an empty Redis');
+  const tenant = tenantOf(KEY_A);
+  const request = { ...request_, num_inputs_to_generate: 2, batch_size: 5, num_shots: 5, exploration_mode: 'BALANCED' };
+  const createdAt = Date.now() - 60_000;
+  // One ended DONE, one still queued, as that version wrote them: meta, streams, and the key's index of all jobs.
+  for (const [jobId, state] of [['olddone1', 'DONE'], ['oldqueued1', null]] as const) {
+    const k = jobKeys(prefix, jobId);
+    await stack.redis.hset(k.meta, 'tenant', tenant, 'request', JSON.stringify(request), 'created_at', String(createdAt));
+    await stack.redis.xadd(k.messages, '*', 'm', 'Queued: waiting for a worker.');
+    if (state !== null) {
+      await stack.redis.hset(k.meta, 'state', state, 'finished_at', String(createdAt + 1_000));
+      for (const [i, input] of ['one', 'two'].entries()) await stack.redis.xadd(k.data, `0-${i + 1}`, 'v', input);
+      await stack.redis.xadd(k.messages, '*', 'end', state);
+    } else {
+      await queue.add('generate', { jobId, n: 2, mode: 'BALANCED' }, { jobId });
+    }
+    await stack.redis.zadd(`${prefix}:tenant:{${tenant}}:jobs`, createdAt, jobId);
+  }
+  const listed = async (state: string) =>
+    ((await (await fetch(`${stack.url}/v1/data/generate?state=${state}`, { headers: { 'x-api-key': KEY_A } })).json()) as DataGenerationStatus[]).map((j) => j.job_id);
+  // Without the indexing, a list by state does not see them.
+  expect(await listed('DONE')).toEqual([]);
+  expect(await listed('QUEUED')).toEqual([]);
+
+  await stack.redis.del(mark); // as on a Redis the previous version used
+  expect(await jobs.indexEarlierJobs()).toBe(2);
+  expect(await listed('DONE')).toEqual(['olddone1']);
+  expect(await listed('QUEUED')).toEqual(['oldqueued1']);
+  expect(await jobs.indexEarlierJobs()).toBeNull(); // once
 });

@@ -558,6 +558,15 @@ export class JobService {
     return found;
   }
 
+  /**
+   * Lists jobs an earlier version stored under their state too (it kept one
+   * index per key, not one per state): once per Redis, at an API's start.
+   * Answers how many it indexed, null when that was done before.
+   */
+  indexEarlierJobs(): Promise<number | null> {
+    return this.store.indexEarlierJobs();
+  }
+
   /** Writes the end of a job BullMQ no longer holds and the store has no end for (jobs/state.ts). */
   private async settle(jobId: string, bullmqState: string, cancelRequested: boolean): Promise<void> {
     const job = bullmqState === 'failed' ? await this.queue.getJob(jobId) : undefined;

@@ -20,6 +20,7 @@ import { finishJob, type FinishWrite } from './finishJob';
 import { JobFollower } from './followJob';
 import { claimIdempotencyKey, releaseIdempotencyKey, type IdempotencyClaim } from './idempotency';
 import { indexEnd } from './indexEnd';
+import { indexEarlierJobs } from './indexEarlierJobs';
 import { admitJob, type Quota } from './admitJob';
 import { pageTenantJobs, type IndexEntry, type TenantIndex } from './pageTenantJobs';
 import { readItemPage } from './readItemPage';
@@ -61,6 +62,10 @@ export class JobStore {
   countOpen(tenant: string): Promise<number> {
     return countOpen(this.ctx, tenant);
   }
+  indexEarlierJobs() {
+    return indexEarlierJobs(this.ctx);
+  }
+
   indexEnd(tenant: string, jobId: string, state: TerminalState | null, createdAt: number) {
     return indexEnd(this.ctx, tenant, jobId, state, createdAt);
   }
