@@ -1,12 +1,11 @@
 import type { JobRequest } from '../contract';
 import { FatalLlmError } from '../llm/errors';
-import type { BatchApi, BatchContext, BatchItemResult, LlmProvider } from '../llm/provider';
-import { customIdOf, NEW_ECONOMY, requestIndexOf, type EconomyRequest, type EconomyState } from '../model/economy';
+import type { BatchContext, LlmProvider } from '../llm/provider';
+import { NEW_ECONOMY, type EconomyRequest, type EconomyState } from '../model/economy';
 import { addUsage, NO_COUNTS, type BatchCounts, type ExplorationMode, type TokenUsage } from '../model/job';
 import { cancelledMessage, handedBackMessage } from '../model/messages';
 import type { CriticVerdict, ItemProvenance, Neighbour, RejectedCandidate, SourceRef } from '../model/provenance';
 import { DedupIndex, type CheckedCandidate, type DedupVerdict } from './dedup';
-import { formatWait, planRound, pollDelayMs } from './economy';
 import { filterCandidate, lengthRange, type LengthRange } from './filters';
 import { MODE_SETTINGS, type ModeSettings } from './modes';
 import { normalizeText } from './normalize';
@@ -19,7 +18,9 @@ import {
   buildSystemPrompt,
   buildThemesPrompt,
 } from './prompt';
+import { clip, describe } from './quote';
 import type { Random } from './random';
+import { EconomyRounds, type EconomySettings, type RoundsHost } from './rounds';
 import { sampleShotsWithSources, type Shot } from './sampling';
 import { nextTemperature } from './temperature';
 import { pickTheme, type ThemeUse } from './themes';
@@ -113,14 +114,7 @@ export interface EngineOptions {
    * batch API and the polling schedule. Such a job runs one step per call of
    * runGeneration and answers WAITING while its provider batch runs.
    */
-  economy?: {
-    batches: BatchApi;
-    pollMinMs: number;
-    pollMaxMs: number;
-    maxFailedRounds: number;
-    /** Requests a round plans past those it expects to need, as a share of them. */
-    overshoot: number;
-  };
+  economy?: EconomySettings;
 }
 
 /**
@@ -191,9 +185,8 @@ class GenerationRun {
   private readonly calls = new AbortController();
   /** What each entry of the dedup index is (a seed or an accepted input, by index), for provenance. */
   private readonly entrySources: SourceRef[] = [];
-  /** Economy mode: the state as stored, and the wait asked for when the step ends with a batch running. */
-  private economy: EconomyState;
-  private waitMs: number | null = null;
+  /** Economy mode's rounds, for a job that asks for it (null: interactive batches only). */
+  private readonly rounds: EconomyRounds | null;
 
   constructor(
     private readonly job: EngineJob,
@@ -219,11 +212,49 @@ class GenerationRun {
     for (const [index, seed] of this.seeds.entries()) if (this.dedup.add(seed)) this.entrySources.push({ source: 'seed', index });
     for (const [index, input] of this.accepted.entries()) if (this.dedup.add(input)) this.entrySources.push({ source: 'input', index });
     this.addTaken(job.taken ?? []);
-    this.economy = job.economy ?? { ...NEW_ECONOMY };
+    this.rounds =
+      r.economy === true && options.economy !== undefined ? new EconomyRounds(this.roundsHost(), options.economy, job.economy ?? { ...NEW_ECONOMY }) : null;
   }
 
-  private get economyOn(): boolean {
-    return this.job.request.economy === true && this.options.economy !== undefined;
+  /** What the economy rounds use of this run: its requests, judging, records and failure streaks. */
+  private roundsHost(): RoundsHost {
+    return {
+      jobId: this.job.jobId,
+      target: this.target,
+      batchSize: this.job.request.batch_size,
+      accepted: () => this.accepted.length,
+      stopped: () => this.stopped,
+      cancelled: () => this.cancelled,
+      signal: this.calls.signal,
+      clock: () => this.clock(),
+      plan: () => this.prepare().request,
+      toSend: (request, batchNumber) => {
+        const prepared = this.prepared(request);
+        return {
+          system: this.system,
+          prompt: prepared.prompt,
+          count: request.count,
+          temperature: request.temperature,
+          context: { ...this.context(prepared.shots, batchNumber), ...(prepared.theme !== undefined && { theme: prepared.theme }) },
+        };
+      },
+      nextBatch: () => ++this.batchesStarted,
+      judge: (number, label, request, answer, economyAfter) => this.judge(number, label, this.prepared(request), answer, 'batch', economyAfter),
+      record: (batch) => this.recordBatch(batch),
+      saveEconomy: (state, message) => this.sink.saveEconomy!(state, message),
+      message: (text) => this.sink.message(text),
+      callSucceeded: () => {
+        this.failureStreak = 0;
+      },
+      callFailed: (error) => {
+        const reason = this.failure(error);
+        if (reason !== null) this.countFailure(reason);
+        return reason;
+      },
+      giveUp: (reason) => {
+        this.gaveUpReason = reason;
+      },
+    };
   }
 
   /** Inputs of the job's dataset that other jobs wrote: duplicates of them are rejected like those of the job's own. */
@@ -253,7 +284,7 @@ class GenerationRun {
       if (this.options.themes === true && this.themes.length === 0 && !this.stopped) await this.deriveThemes();
       if (this.seeds.length === 0 && !this.cancelled) await this.writeFirstSeeds();
       if (this.seeds.length > 0) {
-        if (this.economyOn) await this.economyStep();
+        if (this.rounds !== null) await this.rounds.step();
         else await this.fill();
       }
       return this.outcome();
@@ -300,8 +331,8 @@ class GenerationRun {
     if (this.interrupted && this.accepted.length < this.target) {
       return { state: 'INTERRUPTED', message: handedBackMessage(this.accepted.length, this.target) };
     }
-    if (this.waitMs !== null && !this.ending && this.accepted.length < this.target) {
-      return { state: 'WAITING', message: `Waiting for round ${this.economy.round}'s provider batch.`, delayMs: this.waitMs };
+    if (this.rounds?.waitMs != null && !this.ending && this.accepted.length < this.target) {
+      return { state: 'WAITING', message: `Waiting for round ${this.rounds.round}'s provider batch.`, delayMs: this.rounds.waitMs };
     }
     // All N are in: answers that came late (cut by the target, or failed) cannot make the job fail.
     if (this.accepted.length >= this.target) return this.done();
@@ -323,7 +354,7 @@ class GenerationRun {
   private async announce(): Promise<void> {
     const r = this.job.request;
     // An economy job runs again at every poll: it announces itself once.
-    if (this.economyOn && this.economy.round > 0) return;
+    if (this.rounds !== null && this.rounds.round > 0) return;
     if (this.job.accepted.length > 0) {
       await this.sink.message(`Resumed: ${this.accepted.length} of ${this.target} inputs were already stored; continuing.`);
       return;
@@ -331,7 +362,7 @@ class GenerationRun {
     await this.sink.message(
       `Started: generating ${this.target} inputs in ${r.exploration_mode} mode, ${r.batch_size} per batch, ` +
         `${r.num_shots} examples per prompt, ` +
-        (this.economyOn
+        (this.rounds !== null
           ? `in economy mode (requests go through the provider's batch API in rounds, at half price; themes, first seeds and the critic are asked interactively), `
           : `up to ${this.maxParallel} batches at a time, `) +
         `with ${this.provider.name}; ` +
@@ -463,14 +494,13 @@ class GenerationRun {
     if (this.ending || this.accepted.length >= this.target) {
       // Too late to use, but its tokens were spent: record the usage.
       const message = `${label}: answer discarded, the job is ${this.ending ? 'stopping' : 'complete'}.`;
-      const { cancelRequested } = await this.sink.recordBatch({
+      await this.recordBatch({
         accepted: [],
         usage: billing === 'batch' ? null : result.usage,
         message,
         ...(economyAfter !== undefined && { economy: economyAfter(0) }),
         ...batchPart,
       });
-      if (cancelRequested) this.cancel();
       return;
     }
 
@@ -569,7 +599,7 @@ class GenerationRun {
       message += ` Temperature ${this.temperature} -> ${warmth.temperature}: ${warmth.reason}.`;
       this.temperature = warmth.temperature;
     }
-    const { cancelRequested } = await this.sink.recordBatch({
+    await this.recordBatch({
       accepted: fresh,
       usage,
       message,
@@ -581,238 +611,6 @@ class GenerationRun {
       ...(economyAfter !== undefined && { economy: economyAfter(fresh.length) }),
       ...batchPart,
     });
-    if (cancelRequested) this.cancel();
-  }
-
-  // ------------------------------------------------------------ economy mode
-
-  /**
-   * One step of an economy job: submits a round, polls it, or reads its
-   * results and goes on to the next round, until the target is met, the job
-   * stops, or a provider batch is running (then `waitMs` says when to look
-   * again, and the worker gives the job back to the queue meanwhile). Every
-   * change of the round is stored before anything depends on it.
-   */
-  private async economyStep(): Promise<void> {
-    const settings = this.options.economy!;
-    /** The current round's batch has ended (its results are being judged): nothing to cancel. */
-    let batchEnded = false;
-    while (!this.stopped && this.accepted.length < this.target) {
-      const current = this.economy.current;
-      if (current === null || current.phase === 'submitting') {
-        if (!(await this.submitRound())) return;
-        continue; // submitted: one poll now (a fast provider may be done)
-      }
-      const batchId = current.batchId!;
-      const batch = await this.economyCall(`Round ${current.round}: reading provider batch ${batchId}`, () => settings.batches.retrieve(batchId, this.calls.signal));
-      if (batch === null) {
-        if (!this.stopped) this.waitMs = pollDelayMs(current.polls, settings.pollMinMs, settings.pollMaxMs);
-        break;
-      }
-      const waited = Math.max(0, this.clock() - (current.submittedAt ?? current.startedAt));
-      if (batch.status !== 'ended') {
-        const n = current.requests.length;
-        const done = n - batch.counts.processing;
-        const next = { ...current, polls: current.polls + 1 };
-        await this.saveEconomy(
-          { ...this.economy, current: next },
-          `Round ${current.round}: ${n} requests sent as provider batch ${batchId} (half price); waiting, ${done} of ${n} done, waited ${formatWait(waited)}.`,
-        );
-        this.waitMs = pollDelayMs(next.polls, settings.pollMinMs, settings.pollMaxMs);
-        break;
-      }
-      const results = await this.economyCall(`Round ${current.round}: reading the results of provider batch ${batchId}`, () =>
-        settings.batches.results(batchId, this.calls.signal),
-      );
-      if (results === null) {
-        if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
-        break;
-      }
-      batchEnded = true;
-      await this.acceptRound(results, waited);
-      batchEnded = false;
-    }
-    // A cancel while a round's batch runs: the provider stops it too (what it answered is paid for either way).
-    if (this.cancelled && !batchEnded && this.economy.current?.batchId != null) {
-      const id = this.economy.current.batchId;
-      await settings.batches.cancel(id).then(
-        () => this.sink.message(`Round ${this.economy.round}: provider batch ${id} cancelled.`),
-        (error: unknown) => this.sink.message(`Round ${this.economy.round}: provider batch ${id} could not be cancelled (${describe(error)}); it ends by itself and is billed for what it ran.`),
-      );
-    }
-  }
-
-  /** Plans the next round (or makes the one recorded as submitting again) and submits it; answers whether it was submitted. */
-  private async submitRound(): Promise<boolean> {
-    const settings = this.options.economy!;
-    const r = this.job.request;
-    let state = this.economy;
-    let round = state.current;
-    let note = '';
-    if (round === null) {
-      const plan = planRound({
-        remaining: this.target - this.accepted.length,
-        batchSize: r.batch_size,
-        answered: state.answered,
-        accepted: state.acceptedFromBatches,
-        overshoot: settings.overshoot,
-      });
-      const requests = Array.from({ length: plan.requests }, () => this.prepare().request);
-      round = { round: state.round + 1, phase: 'submitting', batchId: null, startedAt: this.clock(), submittedAt: null, polls: 0, processed: 0, requests };
-      note = `expecting about ${plan.expectedYield} inputs from each, ${this.target - this.accepted.length} still needed`;
-      state = { ...state, round: round.round, current: round };
-      // Recorded before the provider hears of it: a worker that dies while submitting leaves a trace.
-      await this.saveEconomy(state, null);
-    } else {
-      // A worker stopped between asking the provider and storing its answer: the provider may have the batch.
-      const tag = this.batchTag(round.round);
-      const find = settings.batches.find;
-      if (find !== undefined) {
-        const looked = await this.economyCall(`Round ${round.round}: looking for the batch the stopped worker submitted`, async () => ({
-          found: await find(tag, this.calls.signal),
-        }));
-        if (looked === null) {
-          // Could not look: look again later rather than risk paying for the round twice.
-          if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
-          return false;
-        }
-        const { found } = looked;
-        if (found !== null) {
-          const next = { ...round, phase: 'submitted' as const, batchId: found.id, submittedAt: round.startedAt };
-          await this.saveEconomy(
-            { ...state, current: next, batches: state.batches + 1 },
-            `Round ${round.round}: the worker that submitted it stopped before storing its batch id; found it at the provider as ${found.id}, so it is not submitted again.`,
-          );
-          return true;
-        }
-      }
-      note = 'again: the worker that was submitting it stopped before the provider answered with a batch id';
-    }
-    const submitted = round;
-    const requests = submitted.requests.map((request, i) => {
-      const prepared = this.prepared(request);
-      return {
-        customId: customIdOf(submitted.round, i),
-        request: {
-          system: this.system,
-          prompt: prepared.prompt,
-          count: request.count,
-          temperature: request.temperature,
-          context: { ...this.context(prepared.shots, submitted.round * 100_000 + i), ...(prepared.theme !== undefined && { theme: prepared.theme }) },
-        },
-      };
-    });
-    const batch = await this.economyCall(`Round ${submitted.round}: submitting ${requests.length} requests`, () =>
-      settings.batches.submit(requests, this.calls.signal, this.batchTag(submitted.round)),
-    );
-    if (batch === null) {
-      if (!this.stopped) this.waitMs = pollDelayMs(0, settings.pollMinMs, settings.pollMaxMs);
-      return false;
-    }
-    const next = { ...submitted, phase: 'submitted' as const, batchId: batch.id, submittedAt: this.clock() };
-    await this.saveEconomy(
-      { ...state, current: next, batches: state.batches + 1 },
-      `Round ${submitted.round}: ${requests.length} requests sent as provider batch ${batch.id} (half price), ${note}.`,
-    );
-    return true;
-  }
-
-  /** An ended round: judges each answer as an interactive batch would be judged, then closes the round. */
-  private async acceptRound(results: BatchItemResult[], waited: number): Promise<void> {
-    const round = this.economy.current!;
-    const byIndex = new Map<number, BatchItemResult>();
-    for (const result of results) {
-      const i = requestIndexOf(round.round, result.customId);
-      if (i !== null && i < round.requests.length) byIndex.set(i, result);
-    }
-    const missing = { errored: 0, expired: 0, canceled: 0, lost: 0 };
-    let answered = 0;
-    const acceptedBefore = this.accepted.length;
-    const reasons = new Set<string>();
-    for (let i = 0; i < round.requests.length; i++) {
-      const result = byIndex.get(i);
-      if (result === undefined) missing.lost++;
-      else if (result.kind !== 'succeeded') {
-        missing[result.kind]++;
-        reasons.add(result.reason);
-      } else answered++;
-      // Answers recorded by an earlier run of this round (it died while reading them) are not judged twice.
-      if (i < round.processed || result === undefined || result.kind !== 'succeeded') continue;
-      if (this.cancelled) break;
-      const number = ++this.batchesStarted;
-      const prepared = this.prepared(round.requests[i]!);
-      const label = `Round ${round.round}, request ${i + 1} of ${round.requests.length}${prepared.theme === undefined ? '' : ` (theme: ${clip(prepared.theme, 60)})`}`;
-      const after = (accepted: number): EconomyState => {
-        this.economy = {
-          ...this.economy,
-          current: { ...this.economy.current!, processed: i + 1 },
-          answered: this.economy.answered + 1,
-          acceptedFromBatches: this.economy.acceptedFromBatches + accepted,
-        };
-        return this.economy;
-      };
-      const parsed = parseBatch(result.result.candidates);
-      if (parsed.problem !== undefined) {
-        const { cancelRequested } = await this.sink.recordBatch({
-          accepted: [],
-          usage: null,
-          batchUsage: result.result.usage,
-          batchRequests: 1,
-          message: `${label}: unusable answer (${parsed.problem}).`,
-          counts: { ...NO_COUNTS, unusableAnswers: 1 },
-          economy: after(0),
-        });
-        if (cancelRequested) this.cancel();
-        continue;
-      }
-      await this.judge(number, label, prepared, { inputs: parsed.inputs, usage: result.result.usage }, 'batch', after);
-    }
-    if (this.cancelled) return;
-    const n = round.requests.length;
-    const failed = missing.errored + missing.expired + missing.canceled + missing.lost;
-    const gained = this.accepted.length - acceptedBefore;
-    const failedRounds = answered === 0 ? this.economy.failedRounds + 1 : 0;
-    let message = `Round ${round.round} ended after ${formatWait(waited)}: ${answered} of ${n} requests answered, ${gained} inputs accepted (${this.accepted.length}/${this.target} done).`;
-    if (failed > 0) {
-      const parts = (Object.entries(missing) as Array<[string, number]>).filter(([, k]) => k > 0).map(([kind, k]) => `${k} ${kind}`);
-      message += ` ${parts.join(', ')}${reasons.size > 0 ? ` (${[...reasons].slice(0, 2).join('; ')})` : ''}; the next round asks again.`;
-    }
-    const max = this.options.economy!.maxFailedRounds;
-    if (failedRounds >= max && this.accepted.length < this.target) {
-      this.gaveUpReason = `Stopped: ${failedRounds} rounds in a row got no answer from the provider's batch API (expired, errored or cancelled).`;
-    }
-    await this.saveEconomy({ ...this.economy, current: null, failedRounds, waitedMs: this.economy.waitedMs + waited }, message);
-  }
-
-  /** One call of the batch API; null when it failed (counted like a failed LLM call, or the end of the job when fatal). */
-  private async economyCall<T>(label: string, call: () => Promise<T>): Promise<T | null> {
-    try {
-      const answer = await call();
-      this.failureStreak = 0;
-      return answer;
-    } catch (error) {
-      if (this.cancelled || this.interrupted || this.calls.signal.aborted) return null;
-      const reason = describe(error);
-      if (error instanceof FatalLlmError) {
-        this.fatal = `Stopped: the LLM provider refused the request and retrying will not help: ${reason}`;
-        return null;
-      }
-      this.failureStreak++;
-      this.lastFailure = reason;
-      this.checkStreaks();
-      await this.sink.message(`${label} failed (${reason}); trying again later.`);
-      return null;
-    }
-  }
-
-  /** What a round's provider batch is tagged with, where the provider keeps metadata: the job and the round. */
-  private batchTag(round: number): string {
-    return `${this.job.jobId}:r${round}`;
-  }
-
-  private async saveEconomy(state: EconomyState, message: string | null): Promise<void> {
-    await this.sink.saveEconomy!(state, message);
-    this.economy = state;
   }
 
   private clock(): number {
@@ -877,7 +675,12 @@ class GenerationRun {
   }
 
   private async record(accepted: string[], usage: TokenUsage | null, message: string, counts?: BatchCounts, calls?: number): Promise<void> {
-    const { cancelRequested } = await this.sink.recordBatch({ accepted, usage, message, counts, calls });
+    await this.recordBatch({ accepted, usage, message, counts, calls });
+  }
+
+  /** Records a batch; the sink's answer may carry a cancel. */
+  private async recordBatch(batch: Parameters<JobSink['recordBatch']>[0]): Promise<void> {
+    const { cancelRequested } = await this.sink.recordBatch(batch);
     if (cancelRequested) this.cancel();
   }
 
@@ -912,15 +715,32 @@ class GenerationRun {
       this.failureStreak = 0;
       return { inputs: parsed.inputs, usage: response.usage };
     } catch (error) {
-      if (this.cancelled || this.interrupted || this.calls.signal.aborted) return null;
-      const reason = error instanceof Error ? error.message : String(error);
-      if (error instanceof FatalLlmError) {
-        this.fatal = `Stopped: the LLM provider refused the request and retrying will not help: ${reason}`;
-        return null;
-      }
-      await this.failed(`${label}: the LLM call failed (${reason}); retrying.`, reason, null);
+      const reason = this.failure(error);
+      if (reason !== null) await this.failed(`${label}: the LLM call failed (${reason}); retrying.`, reason, null);
       return null;
     }
+  }
+
+  /**
+   * What a call that threw means: null when it needs no retry (the run is
+   * stopping, or the provider refused for good and the job ends), else the
+   * reason to count and report.
+   */
+  private failure(error: unknown): string | null {
+    if (this.cancelled || this.interrupted || this.calls.signal.aborted) return null;
+    const reason = describe(error);
+    if (error instanceof FatalLlmError) {
+      this.fatal = `Stopped: the LLM provider refused the request and retrying will not help: ${reason}`;
+      return null;
+    }
+    return reason;
+  }
+
+  /** One more failed call in a row (interactive or batch API alike). */
+  private countFailure(reason: string): void {
+    this.failureStreak++;
+    this.lastFailure = reason;
+    this.checkStreaks();
   }
 
   private context(shots: string[], batchNumber: number): BatchContext {
@@ -934,9 +754,7 @@ class GenerationRun {
   }
 
   private async failed(message: string, reason: string, usage: TokenUsage | null, counts?: BatchCounts): Promise<void> {
-    this.failureStreak++;
-    this.lastFailure = reason;
-    this.checkStreaks();
+    this.countFailure(reason);
     await this.record([], usage, message, counts);
     if (!this.stopped) await this.backoff();
   }
@@ -971,17 +789,8 @@ interface Prepared {
   prompt: string;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 interface Similar {
   best: { of: string; similarity: number } | null;
-}
-
-function clip(text: string, max = 80): string {
-  const oneLine = text.replace(/\s+/g, ' ');
-  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
 }
 
 /** Themes, once each (after normalising), and short enough to be themes. */
