@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useRef, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 import { ApiError } from './api';
 import { describeError, useApi } from './context';
 import { parseSeeds, seedsFromLines, SeedsError, type Seeds } from './seeds';
@@ -171,6 +171,15 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
         ))}
       </ul>
     );
+  /** An optional one-line text field: its label, hint, input and errors (empty: not sent). */
+  const optionalText = (field: Field, hint: ReactNode, value: string, set: (value: string) => void, attributes: InputHTMLAttributes<HTMLInputElement>) => (
+    <>
+      <label htmlFor={`${uid}-${field}`}>{LABELS[field]} <span className="optional">(optional)</span></label>
+      <p className="hint" id={`${uid}-${field}-hint`}>{hint}</p>
+      <input id={`${uid}-${field}`} spellCheck={false} {...attributes} value={value} onChange={(e) => set(e.target.value)} {...invalid(field, `${uid}-${field}-hint`)} />
+      {fieldErrors(field)}
+    </>
+  );
   const problemCount = Object.values(errors).reduce((n, list) => n + (list?.length ?? 0), 0);
 
   return (
@@ -254,22 +263,16 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
         </fieldset>
 
         <div className="field">
-          <label htmlFor={`${uid}-dataset`}>{LABELS.dataset} <span className="optional">(optional)</span></label>
-          <p className="hint" id={`${uid}-dataset-hint`}>
-            A dataset of this API key to add the inputs to: none repeats an input it already holds, from any job of it. Created by its
-            first job. 1 to 100 letters, digits, <code>_</code> <code>.</code> or <code>-</code>, starting with a letter or digit.
-          </p>
-          <input
-            id={`${uid}-dataset`}
-            type="text"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            value={dataset}
-            onChange={(e) => setDataset(e.target.value)}
-            {...invalid('dataset', `${uid}-dataset-hint`)}
-          />
-          {fieldErrors('dataset')}
+          {optionalText(
+            'dataset',
+            <>
+              A dataset of this API key to add the inputs to: none repeats an input it already holds, from any job of it. Created by its
+              first job. 1 to 100 letters, digits, <code>_</code> <code>.</code> or <code>-</code>, starting with a letter or digit.
+            </>,
+            dataset,
+            setDataset,
+            { type: 'text', autoComplete: 'off', autoCapitalize: 'none' },
+          )}
         </div>
 
         <div className="row">
@@ -316,32 +319,24 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
           {fieldErrors('economy')}
         </div>
 
-        <fieldset className="field">
-          <legend>Webhook <span className="optional">(optional)</span></legend>
-          <label htmlFor={`${uid}-webhook_url`}>{LABELS.webhook_url}</label>
-          <p className="hint" id={`${uid}-webhook_url-hint`}>
-            Where the server POSTs signed events about this job (Standard Webhooks): when it ends, done, failed or cancelled. Empty:
-            the server's default for your key, if it has one.
-          </p>
-          <input
-            id={`${uid}-webhook_url`}
-            type="url"
-            inputMode="url"
-            autoComplete="url"
-            spellCheck={false}
-            placeholder="https://"
-            value={webhookUrl}
-            onChange={(e) => setWebhookUrl(e.target.value)}
-            {...invalid('webhook_url', `${uid}-webhook_url-hint`)}
-          />
-          {fieldErrors('webhook_url')}
-          <div className="field check">
+        <div className="field">
+          {optionalText(
+            'webhook_url',
+            <>
+              Where the server POSTs signed events about this job (Standard Webhooks): when it ends, done, failed or cancelled. Empty:
+              the server's default for your key, if it has one.
+            </>,
+            webhookUrl,
+            setWebhookUrl,
+            { type: 'url', inputMode: 'url', autoComplete: 'url', placeholder: 'https://' },
+          )}
+          <div className="field check nested">
             <input id={`${uid}-webhook_progress`} type="checkbox" checked={webhookProgress ?? false} onChange={(e) => setWebhookProgress(e.target.checked)} {...invalid('webhook_progress', `${uid}-webhook_progress-hint`)} />
             <label htmlFor={`${uid}-webhook_progress`}>{LABELS.webhook_progress}</label>
             <p className="hint" id={`${uid}-webhook_progress-hint`}>Also a progress event while the job runs, every few seconds at most.</p>
             {fieldErrors('webhook_progress')}
           </div>
-        </fieldset>
+        </div>
 
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>{busy ? 'Starting…' : 'Start the job'}</button>
