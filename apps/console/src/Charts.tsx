@@ -2,7 +2,7 @@ import { useMemo, type ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { REASON_LABELS } from './RejectedList';
 import type { Item, JobStatus, Rejected } from './types';
-import { formatNumber, formatUsd } from './util';
+import { costSentence, formatNumber } from './util';
 
 // Okabe-Ito: told apart with the common colour-vision deficiencies.
 const COLORS = {
@@ -80,7 +80,7 @@ export default function Charts({ status, items, rejected }: { status: JobStatus;
     { kind: 'Input tokens', tokens: usage.input_tokens, fill: COLORS.input },
     { kind: 'Output tokens', tokens: usage.output_tokens, fill: COLORS.output },
   ];
-  const perInput = report.accepted > 0 ? Math.round((usage.input_tokens + usage.output_tokens) / report.accepted) : null;
+  const perInput = report.cost.billed_tokens_per_accepted;
   const rejectedCount = rejected.length;
   const duplicates = rejected.filter((r) => r.duplicate_of).length;
   const emptiest = themes.length > 0 ? themes[themes.length - 1]! : null;
@@ -150,7 +150,7 @@ export default function Charts({ status, items, rejected }: { status: JobStatus;
       <Figure
         id="chart-tokens"
         title="Tokens and cost"
-        summary={`${formatNumber(usage.llm_calls)} LLM calls, ${formatNumber(usage.input_tokens + usage.output_tokens)} tokens${perInput === null ? '' : ` (${formatNumber(perInput)} per accepted input)`}; estimated cost ${formatUsd(report.estimated_cost_usd)}.`}
+        summary={`${formatNumber(usage.llm_calls)} LLM calls, ${formatNumber(usage.input_tokens + usage.output_tokens)} tokens${perInput === null ? '' : ` (${formatNumber(perInput)} billed per accepted input)`}; ${costSentence(report.cost)}.`}
       >
         <ResponsiveContainer width="100%" height={160}>
           <BarChart data={tokens} layout="vertical" margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>

@@ -7,10 +7,11 @@ export function refLabel(ref: SourceRef): string {
   return `${ref.source} ${ref.index}`;
 }
 
-/** The text of a seed or an earlier input, when the console knows it. */
+/** The text of a seed or an earlier input, when the console knows it (not a dataset's input: another job wrote it). */
 export function refText(ref: SourceRef, items: readonly Item[], request: JobRequest | null): string | null {
   if (ref.source === 'input') return items[ref.index]?.input ?? null;
-  return request?.seeds[ref.index] ?? null;
+  if (ref.source === 'seed') return request?.seeds[ref.index] ?? null;
+  return null;
 }
 
 type VerdictFilter = '' | Verdict | 'none';

@@ -6,7 +6,7 @@ import { ItemsTable } from './ItemsTable';
 import { RejectedList } from './RejectedList';
 import { savedRequest } from './session';
 import { Snippets } from './Snippets';
-import { TERMINAL, type Item, type JobStatus, type Rejected } from './types';
+import { TERMINAL, type Cost, type Item, type JobStatus, type Rejected } from './types';
 import { formatNumber, formatTime, formatUsd, percent, StateBadge, usePoll } from './util';
 
 // recharts is most of the bundle: it comes in its own chunk, with the first job page.
@@ -192,7 +192,6 @@ function ReportFigures({ status }: { status: JobStatus }) {
     ['Unusable answers', formatNumber(report.unusable_answers)],
     ['LLM calls', formatNumber(usage.llm_calls)],
     ['Tokens', `${formatNumber(usage.input_tokens)} in, ${formatNumber(usage.output_tokens)} out`],
-    ['Estimated cost', formatUsd(report.estimated_cost_usd)],
   ];
   if (report.diversity) {
     figures.push(
@@ -202,7 +201,16 @@ function ReportFigures({ status }: { status: JobStatus }) {
     );
   }
   return (
-    <dl className="figures">
+    <>
+      <Figures figures={figures} />
+      <CostFigures cost={report.cost} />
+    </>
+  );
+}
+
+function Figures({ figures, label }: { figures: Array<[string, string]>; label?: string }) {
+  return (
+    <dl className="figures" aria-label={label}>
       {figures.map(([name, value]) => (
         <div key={name}>
           <dt>{name}</dt>
@@ -210,6 +218,27 @@ function ReportFigures({ status }: { status: JobStatus }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+/** `report.cost`: the estimate and what it is made of; the note when the model's price is unknown. */
+function CostFigures({ cost }: { cost: Cost }) {
+  const known = cost.estimated_usd !== null;
+  const usd = (value: number | null, before: string) => (value === null ? (known ? before : 'unknown') : formatUsd(value));
+  const figures: Array<[string, string]> = [
+    ['Estimated cost', known ? formatUsd(cost.estimated_usd) : 'unknown (see the note)'],
+    ['Per 1,000 accepted inputs', usd(cost.per_1000_accepted_usd, 'none accepted yet')],
+    ['Billed tokens per accepted input', cost.billed_tokens_per_accepted === null ? 'none accepted yet' : formatNumber(cost.billed_tokens_per_accepted)],
+    ['Prompt cache', `${formatNumber(cost.cache_read_tokens)} tokens read, ${formatNumber(cost.cache_write_tokens)} written`],
+    ['Saved by the prompt cache', usd(cost.cache_savings_usd, 'unknown')],
+    ['Batch API (economy)', `${formatNumber(cost.batch_requests)} request${cost.batch_requests === 1 ? '' : 's'}, ${usd(cost.discount_usd, 'unknown')} off`],
+  ];
+  return (
+    <div className="cost" data-testid="cost">
+      <h3 id="cost-title">Cost</h3>
+      <Figures figures={figures} label="Cost" />
+      {cost.note && <p className="notice" data-testid="cost-note">No estimate: {cost.note}.</p>}
+    </div>
   );
 }
 

@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useRef, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 import { ApiError } from './api';
 import { describeError, useApi } from './context';
 import { parseSeeds, seedsFromLines, SeedsError, type Seeds } from './seeds';
@@ -12,8 +12,21 @@ const MODE_HINTS: Record<ExplorationMode, string> = {
   ADVENTUROUS: 'the edges: unusual requests, edge cases, unexpected formats, demanding users',
 };
 
-type Field = 'application_description' | 'num_inputs_to_generate' | 'seeds' | 'batch_size' | 'num_shots' | 'exploration_mode' | 'run_parallel_batches';
-const FIELDS: readonly Field[] = ['application_description', 'num_inputs_to_generate', 'seeds', 'batch_size', 'num_shots', 'exploration_mode', 'run_parallel_batches'];
+/** The request's fields in the form's order (the first in trouble gets the focus). */
+const FIELDS = [
+  'application_description',
+  'num_inputs_to_generate',
+  'seeds',
+  'dataset',
+  'batch_size',
+  'num_shots',
+  'exploration_mode',
+  'run_parallel_batches',
+  'economy',
+  'webhook_url',
+  'webhook_progress',
+] as const;
+type Field = (typeof FIELDS)[number];
 const LABELS: Record<Field, string> = {
   application_description: 'Application description',
   num_inputs_to_generate: 'Number of inputs to generate',
@@ -22,6 +35,10 @@ const LABELS: Record<Field, string> = {
   num_shots: 'Examples per prompt (num_shots)',
   exploration_mode: 'Exploration mode',
   run_parallel_batches: 'Run batches in parallel',
+  dataset: 'Dataset',
+  economy: 'Economy mode (half price, slower)',
+  webhook_url: 'Webhook URL',
+  webhook_progress: 'Webhook progress events',
 };
 
 /** A number field as the API gets it: left out when empty (the API then says it is missing, or uses its default). */
@@ -30,6 +47,12 @@ function numberOrUndefined(text: string): number | undefined {
   if (trimmed === '') return undefined;
   const n = Number(trimmed);
   return Number.isNaN(n) ? (trimmed as unknown as number) : n; // not a number: sent as is, for the API to say so
+}
+
+/** A text field as the API gets it: left out when empty (the API's default), else as typed but for edge spaces. */
+function textOrUndefined(text: string): string | undefined {
+  const trimmed = text.trim();
+  return trimmed === '' ? undefined : trimmed;
 }
 
 /**
@@ -49,6 +72,11 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
   const [numShots, setNumShots] = useState('5');
   const [mode, setMode] = useState<ExplorationMode>('BALANCED');
   const [parallel, setParallel] = useState(true);
+  const [dataset, setDataset] = useState('');
+  // Undefined until the user touches the box: the request then leaves the field to the server's default.
+  const [economy, setEconomy] = useState<boolean | undefined>(undefined);
+  const [webhookUrl, setWebhookUrl] = useState('');
+  const [webhookProgress, setWebhookProgress] = useState<boolean | undefined>(undefined);
   const [errors, setErrors] = useState<Partial<Record<Field | 'form', string[]>>>({});
   const [busy, setBusy] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -103,6 +131,13 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
       exploration_mode: mode,
       run_parallel_batches: parallel,
     };
+    // Fields the user left alone are not sent: the server's defaults apply.
+    const named = textOrUndefined(dataset);
+    if (named !== undefined) request.dataset = named;
+    if (economy !== undefined) request.economy = economy;
+    const webhook = textOrUndefined(webhookUrl);
+    if (webhook !== undefined) request.webhook_url = webhook;
+    if (webhookProgress !== undefined) request.webhook_progress = webhookProgress;
     setBusy(true);
     setErrors({});
     try {
@@ -123,7 +158,11 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
     }
   }
 
-  const invalid = (field: Field) => (errors[field] ? { 'aria-invalid': true, 'aria-describedby': errorId(field) } : {});
+  /** A control's invalid state, and what describes it: its hint (when it has one), then its errors. */
+  const invalid = (field: Field, hint?: string) => {
+    const describedBy = [hint ?? '', errors[field] ? errorId(field) : ''].join(' ').trim();
+    return { ...(errors[field] ? { 'aria-invalid': true } : {}), ...(describedBy ? { 'aria-describedby': describedBy } : {}) };
+  };
   const fieldErrors = (field: Field): ReactNode =>
     errors[field] && (
       <ul id={errorId(field)} className="field-error">
@@ -132,6 +171,15 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
         ))}
       </ul>
     );
+  /** An optional one-line text field: its label, hint, input and errors (empty: not sent). */
+  const optionalText = (field: Field, hint: ReactNode, value: string, set: (value: string) => void, attributes: InputHTMLAttributes<HTMLInputElement>) => (
+    <>
+      <label htmlFor={`${uid}-${field}`}>{LABELS[field]} <span className="optional">(optional)</span></label>
+      <p className="hint" id={`${uid}-${field}-hint`}>{hint}</p>
+      <input id={`${uid}-${field}`} spellCheck={false} {...attributes} value={value} onChange={(e) => set(e.target.value)} {...invalid(field, `${uid}-${field}-hint`)} />
+      {fieldErrors(field)}
+    </>
+  );
   const problemCount = Object.values(errors).reduce((n, list) => n + (list?.length ?? 0), 0);
 
   return (
@@ -162,8 +210,7 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
             rows={3}
             value={description}
             onChange={(e) => setDescription(e.target.value)}
-            aria-describedby={[`${uid}-description-hint`, errors.application_description ? errorId('application_description') : ''].join(' ').trim()}
-            aria-invalid={errors.application_description ? true : undefined}
+            {...invalid('application_description', `${uid}-description-hint`)}
           />
           {fieldErrors('application_description')}
         </div>
@@ -188,8 +235,7 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
                 rows={5}
                 value={seedText}
                 onChange={(e) => setSeedText(e.target.value)}
-                aria-describedby={[`${uid}-seeds-hint`, errors.seeds ? errorId('seeds') : ''].join(' ').trim()}
-                aria-invalid={errors.seeds ? true : undefined}
+                {...invalid('seeds', `${uid}-seeds-hint`)}
               />
               <p className="muted">{pasted.seeds.length} seed{pasted.seeds.length === 1 ? '' : 's'}</p>
             </>
@@ -215,6 +261,19 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
           {fileError && <p id={`${uid}-file-error`} className="field-error" role="alert">{fileError}</p>}
           {fieldErrors('seeds')}
         </fieldset>
+
+        <div className="field">
+          {optionalText(
+            'dataset',
+            <>
+              A dataset of this API key to add the inputs to: none repeats an input it already holds, from any job of it. Created by its
+              first job. 1 to 100 letters, digits, <code>_</code> <code>.</code> or <code>-</code>, starting with a letter or digit.
+            </>,
+            dataset,
+            setDataset,
+            { type: 'text', autoComplete: 'off', autoCapitalize: 'none' },
+          )}
+        </div>
 
         <div className="row">
           <div className="field">
@@ -247,6 +306,36 @@ export function NewJob({ onCreated }: { onCreated: (jobId: string) => void }) {
           <label htmlFor={`${uid}-run_parallel_batches`}>{LABELS.run_parallel_batches}</label>
           <p className="hint">On: several batches of the job in flight at once. Off: one batch at a time.</p>
           {fieldErrors('run_parallel_batches')}
+        </div>
+
+        <div className="field check">
+          <input id={`${uid}-economy`} type="checkbox" checked={economy ?? false} onChange={(e) => setEconomy(e.target.checked)} {...invalid('economy', `${uid}-economy-hint`)} />
+          <label htmlFor={`${uid}-economy`}>{LABELS.economy}</label>
+          <p className="hint" id={`${uid}-economy-hint`}>
+            Sends the job's requests through the LLM provider's batch API, at half the price; the job then takes minutes to hours
+            instead of seconds. Not the batch size above (inputs per LLM call). Needs a provider with a batch API. Left alone: the
+            server's default.
+          </p>
+          {fieldErrors('economy')}
+        </div>
+
+        <div className="field">
+          {optionalText(
+            'webhook_url',
+            <>
+              Where the server POSTs signed events about this job (Standard Webhooks): when it ends, done, failed or cancelled. Empty:
+              the server's default for your key, if it has one.
+            </>,
+            webhookUrl,
+            setWebhookUrl,
+            { type: 'url', inputMode: 'url', autoComplete: 'url', placeholder: 'https://' },
+          )}
+          <div className="field check nested">
+            <input id={`${uid}-webhook_progress`} type="checkbox" checked={webhookProgress ?? false} onChange={(e) => setWebhookProgress(e.target.checked)} {...invalid('webhook_progress', `${uid}-webhook_progress-hint`)} />
+            <label htmlFor={`${uid}-webhook_progress`}>{LABELS.webhook_progress}</label>
+            <p className="hint" id={`${uid}-webhook_progress-hint`}>Also a progress event while the job runs, every few seconds at most.</p>
+            {fieldErrors('webhook_progress')}
+          </div>
         </div>
 
         <div className="actions">

@@ -89,18 +89,21 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The optional fields of a request, in the order the snippets show them. */
+const OPTIONAL_FIELDS = ['batch_size', 'num_shots', 'exploration_mode', 'run_parallel_batches', 'dataset', 'economy', 'webhook_url', 'webhook_progress'] as const;
+
+/** Fields the withpi SDK's request type does not have: they go through as extra body fields, behind a cast. */
+const NOT_IN_WITHPI = ['dataset', 'economy', 'webhook_url', 'webhook_progress'] as const;
+
 /** The request as the API takes it, without fields left to their defaults by the console. */
 function body(request: JobRequest): JobRequest {
-  const out: JobRequest = {
+  const out: Record<string, unknown> = {
     application_description: request.application_description,
     num_inputs_to_generate: request.num_inputs_to_generate,
     seeds: request.seeds,
   };
-  if (request.batch_size !== undefined) out.batch_size = request.batch_size;
-  if (request.num_shots !== undefined) out.num_shots = request.num_shots;
-  if (request.exploration_mode !== undefined) out.exploration_mode = request.exploration_mode;
-  if (request.run_parallel_batches !== undefined) out.run_parallel_batches = request.run_parallel_batches;
-  return out;
+  for (const field of OPTIONAL_FIELDS) if (request[field] !== undefined) out[field] = request[field];
+  return out as unknown as JobRequest;
 }
 
 export function curlSnippet(origin: string, request: JobRequest): string {
@@ -113,12 +116,18 @@ export function curlSnippet(origin: string, request: JobRequest): string {
 
 export function withpiSnippet(origin: string, request: JobRequest): string {
   const args = JSON.stringify(body(request), null, 2);
+  const extra = NOT_IN_WITHPI.filter((field) => request[field] !== undefined);
   return [
     `// npm install withpi; export WITHPI_API_KEY=<your key>`,
     `import PiClient from 'withpi';`,
     ``,
     `const client = new PiClient({ baseURL: ${JSON.stringify(`${origin}/v1`)} }); // the key from WITHPI_API_KEY`,
-    `const job = await client.data.generate.startJob(${args});`,
+    ...(extra.length === 0
+      ? [`const job = await client.data.generate.startJob(${args});`]
+      : [
+          `// The SDK's types do not have ${extra.join(', ')} yet: they go through as extra body fields.`,
+          `const job = await client.data.generate.startJob(${args} as Parameters<typeof client.data.generate.startJob>[0]);`,
+        ]),
     `const lines = await client.data.generate.streamData(job.job_id); // returns when the job ends`,
     `const inputs = lines.split('\\n').filter(Boolean).map((line) => JSON.parse(line));`,
   ].join('\n');
@@ -138,10 +147,14 @@ export function datagenSnippet(origin: string, request: JobRequest): string {
   if (request.exploration_mode !== undefined) args.push(`--mode ${request.exploration_mode}`);
   if (request.batch_size !== undefined) args.push(`--batch-size ${request.batch_size}`);
   if (request.num_shots !== undefined) args.push(`--num-shots ${request.num_shots}`);
+  if (request.dataset !== undefined) args.push(`--dataset ${shellQuote(request.dataset)}`);
+  if (request.economy === true) args.push('--economy');
   args.push('--out data.jsonl');
-  if (request.run_parallel_batches === false) {
-    lines.push(`# datagen generate has no option for run_parallel_batches: false; this runs the batches in parallel (use curl for one at a time)`);
-  }
+  const missing = (what: string, instead: string) => lines.push(`# datagen generate has no option for ${what}; ${instead} (use curl for it)`);
+  if (request.run_parallel_batches === false) missing('run_parallel_batches: false', 'this runs the batches in parallel');
+  if (request.economy === false) missing('economy: false', "this leaves economy mode to the server's default");
+  if (request.webhook_url !== undefined) missing('webhook_url', "this leaves the webhook to the server's default for the key");
+  if (request.webhook_progress === true) missing('webhook_progress', 'this asks for no progress events');
   lines.push(args.join(' \\\n  '));
   return lines.join('\n');
 }

@@ -18,7 +18,25 @@ export interface Report {
   rejected: { exact_duplicate: number; near_duplicate: number; filtered: number; bad: number };
   unusable_answers: number;
   estimated_cost_usd: number | null;
+  cost: Cost;
   diversity: { distinct_1: number; distinct_2: number; mean_pairwise_similarity: number; compression_ratio: number } | null;
+}
+
+/** `report.cost`: what the job cost so far, from its tokens and the model price. */
+export interface Cost {
+  /** The batch discount applied (economy mode); null: unknown price (see `note`). */
+  estimated_usd: number | null;
+  /** Null before the first accepted input. */
+  per_1000_accepted_usd: number | null;
+  billed_tokens_per_accepted: number | null;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cache_savings_usd: number | null;
+  /** What the provider's batch API took off (economy mode; 0 otherwise). */
+  discount_usd: number | null;
+  batch_requests: number;
+  /** Why there is no estimate (a model of unknown price), else null. */
+  note: string | null;
 }
 
 export interface JobStatus {
@@ -34,7 +52,7 @@ export interface JobStatus {
 }
 
 export interface SourceRef {
-  source: 'seed' | 'input';
+  source: 'seed' | 'input' | 'dataset';
   index: number;
 }
 export interface Neighbour extends SourceRef {
@@ -80,6 +98,10 @@ export interface JobRequest {
   num_shots?: number;
   exploration_mode?: ExplorationMode;
   run_parallel_batches?: boolean;
+  dataset?: string;
+  economy?: boolean;
+  webhook_url?: string;
+  webhook_progress?: boolean;
 }
 
 /** One entry of a 422 answer: `{"detail": [{"loc": ["body", "batch_size"], "msg": ..., "type": ...}]}`. */

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { JobState } from './types';
+import type { Cost, JobState } from './types';
 
 /**
  * Runs `tick` now and then every `ms` while `active`, one at a time (the
@@ -51,7 +51,18 @@ export function formatNumber(n: number): string {
 
 export function formatUsd(usd: number | null): string {
   if (usd === null) return 'unknown (model of unknown price)';
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+  return usd < 0.01 && usd !== 0 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+/**
+ * The job's cost in one sentence (the tokens chart's summary says it): the
+ * estimate and its price per 1,000 accepted inputs, or why there is none.
+ */
+export function costSentence(cost: Cost): string {
+  if (cost.estimated_usd === null) return `no cost estimate: ${cost.note ?? 'unknown price'}`;
+  const per1000 = cost.per_1000_accepted_usd === null ? '' : ` (${formatUsd(cost.per_1000_accepted_usd)} per 1,000 accepted inputs)`;
+  const discount = cost.discount_usd ? `, ${formatUsd(cost.discount_usd)} off through the batch API` : '';
+  return `estimated cost ${formatUsd(cost.estimated_usd)}${per1000}${discount}`;
 }
 
 export function percent(part: number, whole: number): string {

@@ -68,6 +68,27 @@ async function progress(): Promise<{ done: number; of: number }> {
   return match ? { done: Number(match[1]), of: Number(match[2]) } : { done: -1, of: -1 };
 }
 
+/** The job page's cost section and the tokens chart's summary say what the API's report.cost says. */
+async function expectCost(status: any): Promise<void> {
+  const cost = status.report.cost;
+  const section = page.getByTestId('cost');
+  await section.getByRole('heading', { name: 'Cost' }).waitFor();
+  const text = (await section.textContent())!;
+  expect(text).toContain('Per 1,000 accepted inputs');
+  expect(text).toContain(`Billed tokens per accepted input${cost.billed_tokens_per_accepted.toLocaleString('en-US')}`);
+  expect(text).toContain(`Prompt cache${cost.cache_read_tokens.toLocaleString('en-US')} tokens read`);
+  expect(text).toContain(`Batch API (economy)${cost.batch_requests} request`);
+  const summary = (await page.locator('#chart-tokens-summary').textContent())!;
+  if (cost.estimated_usd === null) {
+    expect(cost.note).toMatch(/unknown price/);
+    expect(await page.getByTestId('cost-note').textContent()).toBe(`No estimate: ${cost.note}.`);
+    expect(summary).toContain(`no cost estimate: ${cost.note}`);
+  } else {
+    expect(text).not.toContain('No estimate');
+    expect(summary).toMatch(/estimated cost \$[\d.]+ \(\$[\d.]+ per 1,000 accepted inputs\)/);
+  }
+}
+
 async function signIn(key: string): Promise<void> {
   await page.goto(`${stack.url}/console/`);
   await page.getByLabel('API key').fill(key);
@@ -151,6 +172,46 @@ describe('the web console', () => {
     expect((await api('/v1/data/generate')).length).toBe(0);
   });
 
+  it("shows the 422s of economy mode (no batch API here) and of a webhook (no secret here) by their fields, and creates no job", async () => {
+    await page.getByLabel('Application description').fill('A support assistant for a home internet provider');
+    await page.getByLabel('Batch size').fill('5');
+    const economy = page.getByLabel('Economy mode (half price, slower)');
+    await economy.check();
+    expect(await page.locator(`#${(await economy.getAttribute('aria-describedby'))!}`).textContent()).toMatch(/batch API, at half the price.*minutes to hours.*Not the batch size/s);
+    await page.getByRole('button', { name: 'Start the job' }).click();
+
+    await waitFor(async () => (await economy.getAttribute('aria-invalid')) === 'true', 10_000, 'economy marked invalid');
+    const economyErrors = (await economy.getAttribute('aria-describedby'))!.split(' ');
+    expect(await page.locator(`#${economyErrors[economyErrors.length - 1]}`).textContent()).toContain('economy mode needs an LLM provider with a batch API');
+    expect(await page.locator('.error-summary').textContent()).toContain('1 problem, shown by its field');
+    expect(await economy.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.getByLabel('Batch size').getAttribute('aria-invalid')).toBeNull(); // the earlier problems are gone
+    await page.screenshot({ path: path.join(SHOTS, 'console-form.png'), fullPage: true });
+
+    // Keyboard: the box unticks with the space bar.
+    await page.keyboard.press('Space');
+    expect(await economy.isChecked()).toBe(false);
+    await page.getByLabel('Webhook URL').fill('https://example.com/hooks/datagen');
+    await page.getByRole('button', { name: 'Start the job' }).click();
+    const webhook = page.getByLabel('Webhook URL');
+    await waitFor(async () => (await webhook.getAttribute('aria-invalid')) === 'true', 10_000, 'the webhook URL marked invalid');
+    expect(await economy.getAttribute('aria-invalid')).toBeNull();
+    const webhookErrors = (await webhook.getAttribute('aria-describedby'))!.split(' ');
+    expect(await page.locator(`#${webhookErrors[webhookErrors.length - 1]}`).textContent()).toContain('this server sends no webhooks (WEBHOOK_SECRET is not set)');
+
+    // At phone width the form is one column, nothing wider than the screen.
+    await page.setViewportSize(PHONE);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: path.join(SHOTS, 'console-form-phone.png'), fullPage: true });
+    await page.setViewportSize(LAPTOP);
+    expect((await api('/v1/data/generate')).length).toBe(0);
+
+    // A fresh form for the next test (the boxes touched here would be sent).
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await page.getByRole('link', { name: 'New job', exact: true }).first().click();
+    await page.getByRole('heading', { name: 'New job', level: 1 }).waitFor();
+  });
+
   it('creates a job through the form, seeds from a JSON Lines file, and watches it finish live', async () => {
     await page.getByLabel('Application description').fill('A support assistant for a home internet provider');
     await page.getByLabel('Number of inputs to generate').fill(String(N));
@@ -191,6 +252,7 @@ describe('the web console', () => {
     }
     const messages = await page.getByRole('log', { name: 'Job messages' }).textContent();
     expect(messages).toContain(status.detailed_status[status.detailed_status.length - 1]);
+    await expectCost(status);
   }, 60_000);
 
   it('filters the data table by search, theme, critic verdict and similarity', async () => {
@@ -296,6 +358,53 @@ describe('the web console', () => {
     const status = await api(`/v1/data/generate/${jobId}`);
     expect(status.state).toBe('CANCELLED');
     expect(status.num_generated).toBeLessThan(500);
+  }, 60_000);
+
+  it('runs a job into a named dataset, and its snippets carry the name', async () => {
+    await page.goto(`${stack.url}/console/#/new`);
+    await page.getByLabel('Application description').fill('A support assistant for a home internet provider');
+    await page.getByLabel('Number of inputs to generate').fill('10');
+    await page.getByLabel('Seeds, one a line').fill(SEEDS.join('\n'));
+    await page.getByLabel('Dataset').fill('support-faq.v1');
+    await page.getByRole('button', { name: 'Start the job' }).click();
+    await page.waitForURL(/#\/jobs\/[0-9a-f]+$/);
+    const jobId = decodeURIComponent(page.url().split('#/jobs/')[1]!);
+    await page.locator('.badge', { hasText: 'DONE' }).waitFor({ timeout: 30_000 });
+    expect(await progress()).toEqual({ done: 10, of: 10 });
+    const datasets: any[] = await api('/v1/datasets');
+    expect(datasets.find((d) => d.name === 'support-faq.v1')).toMatchObject({ items: 10, jobs: 1 });
+    await expectCost(await api(`/v1/data/generate/${jobId}`));
+
+    const snippet = page.getByTestId('snippet');
+    expect(await snippet.textContent()).toContain('"dataset": "support-faq.v1"'); // curl, the first shown
+    await page.getByLabel('withpi (TypeScript)', { exact: true }).check();
+    const withpi = (await snippet.textContent())!;
+    expect(withpi).toContain('"dataset": "support-faq.v1"');
+    expect(withpi).toContain('as Parameters<typeof client.data.generate.startJob>[0]');
+    await page.getByLabel('datagen CLI', { exact: true }).check();
+    const cli = (await snippet.textContent())!;
+    expect(cli).toContain("--dataset 'support-faq.v1'");
+    expect(cli).not.toContain('--economy'); // left alone in the form: not sent
+    await page.getByLabel('curl', { exact: true }).check();
+
+    // The offline generator has a price; a model without one answers a note instead of an estimate,
+    // which the page shows (the API's answer for this job, its cost made unknown in the browser).
+    const statusUrl = `${stack.url}/v1/data/generate/${jobId}`;
+    let unpriced: any;
+    await page.route(statusUrl, async (route) => {
+      const real = await (await route.fetch()).json();
+      const note = 'unknown price for model test-model: set LLM_PRICES, or LLM_PRICE_INPUT_PER_MTOK and LLM_PRICE_OUTPUT_PER_MTOK';
+      real.report.estimated_cost_usd = null;
+      Object.assign(real.report.cost, { estimated_usd: null, per_1000_accepted_usd: null, cache_savings_usd: null, discount_usd: null, note });
+      unpriced = real;
+      await route.fulfill({ json: real });
+    });
+    await page.reload();
+    await page.getByTestId('cost-note').waitFor();
+    await expectCost(unpriced);
+    expect(await page.getByTestId('cost').textContent()).toContain('Per 1,000 accepted inputsunknown');
+    await page.getByTestId('cost').screenshot({ path: path.join(SHOTS, 'console-cost-note.png') });
+    await page.unroute(statusUrl);
   }, 60_000);
 
   it('lists the jobs with their state and progress, filtered by state', async () => {
