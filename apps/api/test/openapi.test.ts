@@ -182,7 +182,7 @@ describe('GET /openapi.json', () => {
     expect(post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/WebhookEvent' });
     expect(post.parameters.map((p: { name: string }) => p.name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
     // An event as the service builds it validates; one of another type does not.
-    const status = { ...EXAMPLE_STATUS, state: 'DONE' as const, data: null };
+    const status = { ...EXAMPLE_STATUS, detailed_status: [...EXAMPLE_STATUS.detailed_status], state: 'DONE' as const, data: null };
     const event = webhookEvent('job.done', status, new Date());
     expect(schemaOf('WebhookEvent').safeParse(event).error).toBeUndefined();
     expect(schemaOf('WebhookEvent').safeParse({ ...event, type: 'job.finished' }).success).toBe(false);
