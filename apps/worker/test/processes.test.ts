@@ -215,10 +215,10 @@ it('ends a job that keeps losing its workers without storing anything new ERROR,
 it('a worker runs more jobs at once than an AbortSignal takes listeners by default, and Node warns of no leak', async () => {
   fake = await startFakeAnthropic({ latencyMs: batchLatency(() => 300) });
   // Each running job listens to the worker's one shutdown signal: 12 at once passed Node's default limit of 10.
-  stack = new ProcessStack({ anthropicUrl: fake.url, env: { WORKER_CONCURRENCY: '12', JOB_MAX_PARALLEL_BATCHES: '1' } });
-  const worker = await stack.startWorker();
-  const ids = await Promise.all(Array.from({ length: 12 }, () => submit(stack, 10, 5)));
-  for (const jobId of ids) expect(await ended(stack, jobId, 60_000)).toBe('DONE');
+  const s = (stack = new ProcessStack({ anthropicUrl: fake.url, env: { WORKER_CONCURRENCY: '12', JOB_MAX_PARALLEL_BATCHES: '1' } }));
+  const worker = await s.startWorker();
+  const ids = await Promise.all(Array.from({ length: 12 }, () => submit(s, 10, 5)));
+  for (const jobId of ids) expect(await ended(s, jobId, 60_000)).toBe('DONE');
   // They ran at once: at least 11 had started before the first one ended.
   const firstEnd = worker.logs.findIndex((line) => line.msg === 'job ended');
   expect(worker.logs.slice(0, firstEnd).filter((line) => line.msg === 'job started').length).toBeGreaterThanOrEqual(11);
