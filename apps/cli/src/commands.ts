@@ -87,6 +87,9 @@ export interface GenerateOptions {
   dataset?: string;
   /** Economy mode: the provider's batch API, half price, minutes to hours. */
   economy?: boolean;
+  /** Where the server POSTs the job's signed events (its end; progress too with webhookProgress). */
+  webhookUrl?: string;
+  webhookProgress?: boolean;
   out?: string;
   format?: Format;
   quiet?: boolean;
@@ -111,6 +114,8 @@ export async function generate(connection: Connection, options: GenerateOptions)
         // An extra body field the SDK passes through as it is.
         ...(options.dataset !== undefined ? ({ dataset: options.dataset } as object) : {}),
         ...(options.economy === true ? ({ economy: true } as object) : {}),
+        ...(options.webhookUrl !== undefined ? ({ webhook_url: options.webhookUrl } as object) : {}),
+        ...(options.webhookProgress === true ? ({ webhook_progress: true } as object) : {}),
       }),
     );
     const jobId = job.job_id;

@@ -74,6 +74,8 @@ const FIELD_OPTIONS: Record<string, string> = {
   seeds: '--seeds',
   batch_size: '--batch-size',
   economy: '--economy',
+  webhook_url: '--webhook-url',
+  webhook_progress: '--webhook-progress',
   num_shots: '--num-shots',
   exploration_mode: '--mode',
   state: '--state',

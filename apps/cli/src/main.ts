@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { connect, EXPLORATION_MODES, JOB_STATES, type ConnectionOptions } from './client';
-import { cancel, datasets, deleteDataset, entries, exportDataset, generate, list, say, status, stream } from './commands';
+import { cancel, datasets, deleteDataset, entries, exportDataset, generate, list, say, status, stream, type GenerateOptions } from './commands';
 import { CliError, EXIT } from './errors';
 import { FORMATS, type Format } from './output';
 
@@ -57,10 +57,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--num-shots <n>', 'examples shown in each prompt, 1-10 (server default: 5)', positiveInteger('--num-shots', 10))
     .option('--dataset <name>', "add the inputs to this dataset of the key's, repeating none it holds")
     .option('--economy', "economy mode: through the LLM provider's batch API, at half price, in minutes to hours (not --batch-size)")
+    .option('--webhook-url <url>', 'POST a signed event here when the job ends (the server needs WEBHOOK_SECRET)')
+    .option('--webhook-progress', 'with --webhook-url: progress events too, every few seconds')
     .option('-o, --out <file>', 'write the inputs to this file (default: stdout)')
     .addOption(formatOption())
     .option('-q, --quiet', 'no progress display')
-    .action(async (options: { description: string; seeds?: string; num: number; mode?: string; batchSize?: number; numShots?: number; dataset?: string; economy?: boolean; out?: string; format?: Format; quiet?: boolean }, command: Command) => {
+    .action(async (options: GenerateOptions, command: Command) => {
       setExitCode(await generate(connection(command), options));
     });
 

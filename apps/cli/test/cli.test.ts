@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -6,6 +8,7 @@ import path from 'node:path';
 import { tenantOf } from '../../api/src/auth';
 import { KEY_A, KEY_B, startStack, waitFor, type TestStack } from '../../../test/support/stack';
 import { SequenceProvider } from '../../../test/support/providers';
+import { Webhook } from 'standardwebhooks';
 
 /**
  * The compiled CLI (apps/cli/dist/main.js; `npm test` builds first), run as
@@ -16,12 +19,17 @@ const CLI = path.resolve(__dirname, '../dist/main.js');
 
 let stack: TestStack;
 let dir: string;
+/** The stack signs webhooks with it, and may send them to this machine (the test's receiver). */
+const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   // Inputs with commas, quotes and line breaks, so the CSV quoting is exercised.
   const decorate = (text: string, n: number) => (n % 3 === 1 ? `${text}, said "the user"` : n % 3 === 2 ? `${text}\nSecond line, ok` : text);
-  stack = await startStack({ provider: new SequenceProvider({ latencyMs: 20, decorate }) });
+  stack = await startStack({
+    provider: new SequenceProvider({ latencyMs: 20, decorate }),
+    env: { WEBHOOK_SECRET, WEBHOOK_ALLOW_PRIVATE: 'true' },
+  });
   dir = mkdtempSync(path.join(os.tmpdir(), 'datagen-cli-'));
 });
 afterAll(async () => {
@@ -207,6 +215,36 @@ describe('datagen status, list, cancel, stream', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--economy');
     expect(run.stderr).toContain('batch API');
+  });
+
+  it('generate --webhook-url sends the job its signed events (--webhook-progress: progress too); a URL the server refuses is named by its option', async () => {
+    const received: Array<{ type: string; job_id: string }> = [];
+    const verifier = new Webhook(WEBHOOK_SECRET);
+    const receiver = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push(verifier.verify(body, req.headers as Record<string, string>) as { type: string; job_id: string });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as { port: number };
+      const run = await datagen(['generate', '-d', DESCRIPTION, '-n', '3', '--webhook-url', `http://127.0.0.1:${port}/hook`, '--webhook-progress', '-q', '-o', file('hooked.jsonl')]);
+      expect(run.code).toBe(0);
+      const jobId = jobIdOf(run);
+      await waitFor(async () => received.find((e) => e.job_id === jobId && e.type === 'job.done'), 20_000, 'the job.done event');
+      // Asked for by --webhook-progress (delivered on its own, so maybe after the end).
+      await waitFor(async () => received.find((e) => e.job_id === jobId && e.type === 'job.progress'), 20_000, 'a job.progress event');
+
+      const refused = await datagen(['generate', '-d', DESCRIPTION, '-n', '3', '--webhook-url', 'ftp://example.com/hook', '-q']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('--webhook-url');
+      expect(refused.stderr).toContain('http:// or https://');
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('list --limit shows the newest jobs, and --all follows the pages to the oldest', async () => {

@@ -149,12 +149,12 @@ export function datagenSnippet(origin: string, request: JobRequest): string {
   if (request.num_shots !== undefined) args.push(`--num-shots ${request.num_shots}`);
   if (request.dataset !== undefined) args.push(`--dataset ${shellQuote(request.dataset)}`);
   if (request.economy === true) args.push('--economy');
+  if (request.webhook_url !== undefined) args.push(`--webhook-url ${shellQuote(request.webhook_url)}`);
+  if (request.webhook_progress === true) args.push('--webhook-progress');
   args.push('--out data.jsonl');
   const missing = (what: string, instead: string) => lines.push(`# datagen generate has no option for ${what}; ${instead} (use curl for it)`);
   if (request.run_parallel_batches === false) missing('run_parallel_batches: false', 'this runs the batches in parallel');
   if (request.economy === false) missing('economy: false', "this leaves economy mode to the server's default");
-  if (request.webhook_url !== undefined) missing('webhook_url', "this leaves the webhook to the server's default for the key");
-  if (request.webhook_progress === true) missing('webhook_progress', 'this asks for no progress events');
   lines.push(args.join(' \\\n  '));
   return lines.join('\n');
 }
