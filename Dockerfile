@@ -6,24 +6,6 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ------------------------------------------------------------ manifests ---
-# Every workspace's package.json at its own path, and nothing else. COPY
-# cannot copy `apps/*/package.json` keeping the folders (it flattens globs),
-# so this stage copies the sources and keeps the manifests. The build stage
-# copies its output, whose checksum changes only when a manifest does: `npm
-# ci` stays cached across source edits, and a new workspace under apps/ or
-# packages/ needs no line here. (A new workspace folder elsewhere would need
-# a COPY below and in the build stage; scripts/compose-smoke.sh checks that
-# every workspace npm knows is in the image.)
-FROM ${NODE_IMAGE} AS manifests
-WORKDIR /src
-COPY packages packages
-COPY apps apps
-RUN mkdir -p /manifests \
- && for m in packages/*/package.json apps/*/package.json; do \
-      if [ -f "$m" ]; then mkdir -p "/manifests/${m%/package.json}" && cp "$m" "/manifests/$m"; fi; \
-    done
-
 # ---------------------------------------------------------------- build ---
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -33,9 +15,16 @@ ENV TURBO_TELEMETRY_DISABLED=1 \
     NPM_CONFIG_AUDIT=false
 
 # Manifests first, so the dependency layer is rebuilt only when they change
-# (npm ci checks the lockfile against every workspace).
+# (npm ci checks the lockfile against every workspace). One line per
+# workspace: a new one needs its line here, and scripts/compose-smoke.sh
+# fails when a workspace npm knows is missing from the image.
 COPY package.json package-lock.json ./
-COPY --from=manifests /manifests/ ./
+COPY packages/core/package.json packages/core/
+COPY apps/api/package.json apps/api/
+COPY apps/bench/package.json apps/bench/
+COPY apps/cli/package.json apps/cli/
+COPY apps/console/package.json apps/console/
+COPY apps/worker/package.json apps/worker/
 # --ignore-scripts: the only install scripts in the tree are dev-only
 # (ssh2/cpu-features/protobufjs, from testcontainers) or optional with
 # prebuilt binaries (msgpackr-extract, loaded at run time without its script),
