@@ -25,10 +25,17 @@ export interface LuaScript {
   readonly numberOfKeys: number;
 }
 
-/** Reads `<dir>/<name>.lua`. The number of keys is the highest `KEYS[n]` its header names. */
+/** A line `--- @include "includes/x"` (as in BullMQ's commands) stands for the text of `<dir>/includes/x.lua`. */
+const INCLUDE = /^--- @include "([\w/]+)"$/gm;
+
+/**
+ * Reads `<dir>/<name>.lua`, its includes written in. The number of keys is
+ * the highest `KEYS[n]` its header names.
+ */
 export function loadLuaScript(dir: string, name: string): LuaScript {
-  const lua = readFileSync(path.join(dir, `${name}.lua`), 'utf8');
-  const header = /^--\[\[([\s\S]*?)\]\]/.exec(lua)?.[1];
+  const file = readFileSync(path.join(dir, `${name}.lua`), 'utf8');
+  const lua = file.replace(INCLUDE, (_line, include: string) => readFileSync(path.join(dir, `${include}.lua`), 'utf8').trimEnd());
+  const header = /^--\[\[([\s\S]*?)\]\]/.exec(file)?.[1];
   if (header === undefined) throw new Error(`${name}.lua must open with a --[[ ... ]] header naming its KEYS, ARGV and return value`);
   if (!/ARGV/.test(header) || !/Returns?:/i.test(header)) throw new Error(`${name}.lua: the header must name ARGV and what it returns`);
   const keys = [...header.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));

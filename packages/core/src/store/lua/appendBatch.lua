@@ -27,13 +27,7 @@
     NOT_OWNER 4: another run has claimed the job since
     OUT_OF_PLACE 5: the stream does not hold `at` inputs (a write of this run was lost or refused)
 ]]
--- Message n has the id 0-n; a job stored before messages were numbered keeps
--- time-based ids, which a 0-* id cannot follow.
-local function messageId(key)
-  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-  if top[1] and string.sub(top[1][1], 1, 2) ~= '0-' then return '*' end
-  return '0-*'
-end
+--- @include "includes/messageId"
 local a = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return {3, 0, 0} end
 if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return {2, 0, 0} end

@@ -25,13 +25,7 @@
     {INCOMPLETE 6, inputs stored}: DONE asked with fewer inputs than the target
     {CANCEL_REQUESTED 7}: a cancel was accepted; end it CANCELLED instead
 ]]
--- Message n has the id 0-n; a job stored before messages were numbered keeps
--- time-based ids, which a 0-* id cannot follow.
-local function messageId(key)
-  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-  if top[1] and string.sub(top[1][1], 1, 2) ~= '0-' then return '*' end
-  return '0-*'
-end
+--- @include "includes/messageId"
 local a = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return {3, ''} end
 local meta = redis.call('HMGET', KEYS[1], 'state', 'owner', 'cancel_requested', 'n', 'tenant', 'created_at', 'dataset')

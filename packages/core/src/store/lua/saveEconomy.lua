@@ -15,11 +15,7 @@
           }
   Returns: status: OK 1, ENDED 2, MISSING 3, NOT_OWNER 4
 ]]
-local function messageId(key)
-  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-  if top[1] and string.sub(top[1][1], 1, 2) ~= '0-' then return '*' end
-  return '0-*'
-end
+--- @include "includes/messageId"
 local a = cjson.decode(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return 3 end
 if redis.call('HEXISTS', KEYS[1], 'state') == 1 then return 2 end
