@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createLogger, createMetrics, createProvider, jobKeys, loadConfig } from '@datagen/core';
+import { createLogger, createMetrics, createProvider, jobKeys, loadConfig, type DataGenerationStatus } from '@datagen/core';
 import { EVAL_APPLICATIONS } from '@datagen/core/testing';
 import { startGenerationWorker } from '@datagen/worker/dist/worker';
 import { startFakeLlm, type FakeLlm } from '../fakeLlmServer';
@@ -127,7 +127,7 @@ async function runSide(options: EconomyOptions, llm: FakeLlm, economy: boolean):
     const side: Side = { seconds, costUsd: 0, accepted: 0, billedTokens: 0, cacheSavingsUsd: 0, cacheReadTokens: 0, cacheWriteTokens: 0, discountUsd: 0, batchRequests: 0, heldSeconds: 0, jobSeconds: 0, batches: 0 };
     for (const id of ids) {
       const res = await fetch(`${service.url}/v1/data/generate/${id}`, { headers: { 'x-api-key': BENCH_API_KEY } });
-      const status = (await res.json()) as { usage: { input_tokens: number; output_tokens: number }; num_generated: number; report: { cost: CostView } };
+      const status = (await res.json()) as DataGenerationStatus;
       const cost = status.report.cost;
       if (cost.estimated_usd === null) throw new Error(`no cost for job ${id}: ${cost.note}`);
       side.costUsd += cost.estimated_usd;
@@ -148,14 +148,4 @@ async function runSide(options: EconomyOptions, llm: FakeLlm, economy: boolean):
   } finally {
     await service.close();
   }
-}
-
-interface CostView {
-  estimated_usd: number | null;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  cache_savings_usd: number | null;
-  discount_usd: number | null;
-  batch_requests: number;
-  note: string | null;
 }
