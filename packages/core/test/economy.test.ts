@@ -10,9 +10,33 @@ import {
   loadConfig,
   ConfigError,
   MAX_ROUND_REQUESTS,
+  OpenAICompatibleProvider,
+  type BatchApi,
 } from '../src';
-import { OpenAICompatibleProvider } from '../src';
 import { startFakeAnthropic, startFakeOpenAI, type FakeAnthropic, type FakeOpenAI } from '../src/testing';
+
+/** Requests for a round's batch, as the engine sends them. */
+function requests(n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    customId: customIdOf(1, i),
+    request: {
+      system: 'You write inputs.',
+      prompt: 'Write 3 new inputs.',
+      count: 3,
+      temperature: 1,
+      context: { applicationDescription: 'x', shots: [], seeds: [], explorationMode: 'BALANCED' as const, batchNumber: i },
+    },
+  }));
+}
+
+/** The batch once the provider says it has ended. */
+async function ended(batches: BatchApi, id: string) {
+  for (;;) {
+    const b = await batches.retrieve(id);
+    if (b.status === 'ended') return b;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** Economy mode's pure planning, its prices, and the Message Batches API through the real SDK against the fake. */
 
@@ -103,24 +127,6 @@ describe('Message Batches through the real SDK against the fake', () => {
     fake = undefined;
   });
   const provider = (url: string) => new AnthropicProvider({ apiKey: 'test-key', baseURL: url, model: 'claude-sonnet-5-5', maxRetries: 0, timeoutMs: 5_000 });
-  const requests = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({
-      customId: customIdOf(1, i),
-      request: {
-        system: 'You write inputs.',
-        prompt: 'Write 3 new inputs.',
-        count: 3,
-        temperature: 1,
-        context: { applicationDescription: 'x', shots: [], seeds: [], explorationMode: 'BALANCED' as const, batchNumber: i },
-      },
-    }));
-  const until = async <T>(check: () => Promise<T | null>): Promise<T> => {
-    for (;;) {
-      const v = await check();
-      if (v !== null) return v;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
 
   it('creates a batch, reports it in progress, then reads one result per request with usage and cache reads', async () => {
     fake = await startFakeAnthropic({ batches: { processingMs: 300 } });
@@ -129,11 +135,7 @@ describe('Message Batches through the real SDK against the fake', () => {
     expect(created.id).toMatch(/^msgbatch_/);
     expect(created.status).toBe('in_progress');
     expect(created.counts.processing).toBe(4);
-    const ended = await until(async () => {
-      const b = await batches.retrieve(created.id);
-      return b.status === 'ended' ? b : null;
-    });
-    expect(ended.counts.succeeded).toBe(4);
+    expect((await ended(batches, created.id)).counts.succeeded).toBe(4);
     const results = await batches.results(created.id);
     expect(results.map((r) => r.customId).sort()).toEqual(['r1-0', 'r1-1', 'r1-2', 'r1-3']);
     const ok = results.filter((r) => r.kind === 'succeeded');
@@ -160,11 +162,11 @@ describe('Message Batches through the real SDK against the fake', () => {
     fake = await startFakeAnthropic({ batches: { processingMs: 100, expire: (b) => b === 0, errored: (id) => id === 'r1-1' } });
     const batches = provider(fake.url).batches;
     const expiring = await batches.submit(requests(2));
-    await until(async () => ((await batches.retrieve(expiring.id)).status === 'ended' ? true : null));
+    await ended(batches, expiring.id);
     expect((await batches.results(expiring.id)).every((r) => r.kind === 'expired' || r.kind === 'succeeded')).toBe(true);
     expect((await batches.retrieve(expiring.id)).counts.expired).toBeGreaterThan(0);
     const erroring = await batches.submit(requests(2));
-    await until(async () => ((await batches.retrieve(erroring.id)).status === 'ended' ? true : null));
+    await ended(batches, erroring.id);
     const results = await batches.results(erroring.id);
     expect(results.find((r) => r.customId === 'r1-1')).toMatchObject({ kind: 'errored' });
     expect(results.find((r) => r.customId === 'r1-0')).toMatchObject({ kind: 'succeeded' });
@@ -184,24 +186,6 @@ describe("OpenAI's Batch API through the real SDK against the fake", () => {
     fake = undefined;
   });
   const provider = (url: string, batchApi = true) => new OpenAICompatibleProvider({ apiKey: 'test-key', baseURL: url, model: 'gpt-test', maxRetries: 0, timeoutMs: 5_000, batchApi });
-  const requests = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({
-      customId: customIdOf(1, i),
-      request: {
-        system: 'You write inputs.',
-        prompt: 'Write 3 new inputs.',
-        count: 3,
-        temperature: 1,
-        context: { applicationDescription: 'x', shots: [], seeds: [], explorationMode: 'BALANCED' as const, batchNumber: i },
-      },
-    }));
-  const ended = async (batches: NonNullable<OpenAICompatibleProvider['batches']>, id: string) => {
-    for (;;) {
-      const b = await batches.retrieve(id);
-      if (b.status === 'ended') return b;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
 
   it('has no batch API unless OPENAI_BATCH_API says the server has one', () => {
     expect(provider('http://127.0.0.1:1/v1', false).batches).toBeUndefined();
