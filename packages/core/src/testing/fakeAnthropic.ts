@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { SUBMIT_TOOL_NAME } from '../engine/prompt';
 import { seededRandom, shuffle, type Random } from '../engine/random';
+import { batchClock, type FakeBatchOptions } from './fakeBatchClock';
 import { listenOnLoopback, parseObject, readBody, waitUnlessClosed } from './fakeHttp';
 
 /**
@@ -109,22 +110,6 @@ export interface FakeAnthropicOptions {
   seed?: number;
   /** The Message Batches API (`/v1/messages/batches`): how long batches take, and what goes wrong. */
   batches?: FakeBatchOptions;
-}
-
-/**
- * How the fake's Message Batches behave. A batch is `in_progress` for
- * `processingMs`, its requests counted done evenly over that time, then
- * `ended` with a result for each request, answered as `POST /v1/messages`
- * would (`respond`, the default writer, the prompt cache). The real API
- * takes minutes to hours; tests and the bench make it short.
- */
-export interface FakeBatchOptions {
-  /** How long a batch is in progress, in ms (a number, or per batch: its 0-based index). Default 200. */
-  processingMs?: number | ((batchIndex: number) => number);
-  /** Batches (by index) that expire: they end at half their processing time, the requests not done by then `expired`. */
-  expire?: (batchIndex: number) => boolean;
-  /** Requests that end `errored` (an api_error), by custom_id and batch index. */
-  errored?: (customId: string, batchIndex: number) => boolean;
 }
 
 /** One request of a batch as the fake received it. */
@@ -489,31 +474,21 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     sendJson(res, batchObject(record));
   }
 
-  function processingMsOf(batch: FakeBatchRecord): number {
-    const p = options.batches?.processingMs ?? 200;
-    return typeof p === 'function' ? p(batch.index) : p;
-  }
-
-  /** How many of the batch's requests are done by now (evenly over its processing time). */
-  function doneBy(batch: FakeBatchRecord, at: number): number {
-    const total = processingMsOf(batch);
-    if (total <= 0) return batch.requests.length;
-    return Math.min(batch.requests.length, Math.floor((batch.requests.length * (at - batch.createdAt)) / total));
+  function clockOf(batch: FakeBatchRecord) {
+    return batchClock(options.batches, batch, batch.requests.length);
   }
 
   /** Ends a batch whose time has come (or expired). */
   async function advance(batch: FakeBatchRecord): Promise<FakeBatchRecord> {
     if (batch.status !== 'in_progress') return batch;
-    const processing = processingMsOf(batch);
-    const expires = options.batches?.expire?.(batch.index) === true;
-    const endAt = batch.createdAt + (expires ? Math.floor(processing / 2) : processing);
+    const { expires, endAt } = clockOf(batch);
     if (Date.now() >= endAt) await finishBatch(batch, expires ? 'expired' : 'succeeded', endAt);
     return batch;
   }
 
   /** Answers every request done by now; the rest end as `rest` says (canceled, expired) or are answered too. */
   async function finishBatch(batch: FakeBatchRecord, rest: 'succeeded' | 'canceled' | 'expired', at = Date.now()): Promise<void> {
-    const done = rest === 'succeeded' ? batch.requests.length : doneBy(batch, at);
+    const done = rest === 'succeeded' ? batch.requests.length : clockOf(batch).doneBy(at);
     batch.status = 'ended';
     const results: Array<Record<string, unknown>> = [];
     for (const [i, r] of batch.requests.entries()) {
@@ -561,7 +536,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   function batchObject(batch: FakeBatchRecord): Record<string, unknown> {
     const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
     if (batch.results === null) {
-      const done = doneBy(batch, Date.now());
+      const done = clockOf(batch).doneBy(Date.now());
       counts.succeeded = done;
       counts.processing = batch.requests.length - done;
     } else {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { seededRandom } from '../engine/random';
+import { batchClock, type FakeBatchOptions } from './fakeBatchClock';
 import { listenOnLoopback, parseObject, readBody, waitUnlessClosed } from './fakeHttp';
 
 /**
@@ -64,14 +65,7 @@ export interface FakeOpenAIOptions {
   /** Seed of the default writer. Default 1. */
   seed?: number;
   /** The Batch API (`/v1/files`, `/v1/batches`): how long batches take, and what goes wrong. */
-  batches?: {
-    /** How long a batch is in progress, in ms. Default 200. */
-    processingMs?: number;
-    /** Batches (by 0-based index) that expire at half their processing time: requests not done by then fail `batch_expired`. */
-    expire?: (batchIndex: number) => boolean;
-    /** Requests answered 500, by custom_id. */
-    errored?: (customId: string, batchIndex: number) => boolean;
-  };
+  batches?: FakeBatchOptions;
 }
 
 /** A batch as the fake holds it. */
@@ -266,26 +260,19 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     sendError(res, 404, `Not found: ${req.method} ${req.url}`, 'invalid_request_error');
   }
 
-  function processingMs(): number {
-    return options.batches?.processingMs ?? 200;
-  }
-
-  function doneBy(batch: FakeOpenAIBatch, at: number): number {
-    const total = processingMs();
-    if (total <= 0) return batch.lines.length;
-    return Math.min(batch.lines.length, Math.floor((batch.lines.length * (at - batch.createdAt)) / total));
+  function clockOf(batch: FakeOpenAIBatch) {
+    return batchClock(options.batches, batch, batch.lines.length);
   }
 
   function advance(batch: FakeOpenAIBatch): void {
     if (batch.status !== 'in_progress') return;
-    const expires = options.batches?.expire?.(batch.index) === true;
-    const endAt = batch.createdAt + (expires ? Math.floor(processingMs() / 2) : processingMs());
+    const { expires, endAt } = clockOf(batch);
     if (Date.now() >= endAt) finish(batch, expires ? 'expired' : 'completed', endAt);
   }
 
   /** Writes the output file (answers) and the error file (failed and expired requests); cancelled requests are in neither. */
   function finish(batch: FakeOpenAIBatch, status: FakeOpenAIBatch['status'], at: number): void {
-    const done = status === 'completed' ? batch.lines.length : doneBy(batch, at);
+    const done = status === 'completed' ? batch.lines.length : clockOf(batch).doneBy(at);
     const output: string[] = [];
     const errors: string[] = [];
     for (const [i, line] of batch.lines.entries()) {
@@ -328,7 +315,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
   function batchObject(batch: FakeOpenAIBatch): Record<string, unknown> {
     const inProgress = batch.status === 'in_progress';
-    const completed = inProgress ? doneBy(batch, Date.now()) : batch.completed;
+    const completed = inProgress ? clockOf(batch).doneBy(Date.now()) : batch.completed;
     return {
       id: batch.id,
       object: 'batch',
