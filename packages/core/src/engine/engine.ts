@@ -452,15 +452,16 @@ class GenerationRun {
     const r = this.job.request;
     const theme = pickTheme(this.themes, this.themeUse, this.options.random) ?? undefined;
     const sampled = sampleShotsWithSources(this.seeds, this.accepted, r.num_shots, this.mode, this.options.random);
-    return this.prepared({ theme: theme ?? null, examples: sampled.map(({ source, index }) => ({ source, index })), temperature: this.temperature, count: r.batch_size });
+    const request = { theme: theme ?? null, examples: sampled.map(({ source, index }) => ({ source, index })), temperature: this.temperature, count: r.batch_size };
+    return preparedFrom(request, sampled);
   }
 
   /** A request as an economy round stored it, made again: the same examples (by index), theme and temperature. */
   private prepared(request: EconomyRequest): Prepared {
-    const sampled: Shot[] = request.examples.map((ref) => ({ ...ref, text: (ref.source === 'seed' ? this.seeds[ref.index] : this.accepted[ref.index]) ?? '' }));
-    const shots = sampled.map((shot) => shot.text);
-    const theme = request.theme ?? undefined;
-    return { request, theme, sampled, shots, prompt: buildBatchPrompt(shots, request.count, theme) };
+    return preparedFrom(
+      request,
+      request.examples.map((ref) => ({ ...ref, text: (ref.source === 'seed' ? this.seeds[ref.index] : this.accepted[ref.index]) ?? '' })),
+    );
   }
 
   private async runBatch(): Promise<void> {
@@ -787,6 +788,12 @@ interface Prepared {
   sampled: Shot[];
   shots: string[];
   prompt: string;
+}
+
+function preparedFrom(request: EconomyRequest, sampled: Shot[]): Prepared {
+  const shots = sampled.map((shot) => shot.text);
+  const theme = request.theme ?? undefined;
+  return { request, theme, sampled, shots, prompt: buildBatchPrompt(shots, request.count, theme) };
 }
 
 interface Similar {

@@ -11,7 +11,7 @@ import type { JobRead, ReadSelection } from '../store/readJob';
 import type { DatasetInfo } from '../store/datasetInfo';
 import type { StoredItem } from '../store/readItemPage';
 import type { StallCount } from '../store/claimJob';
-import type { JobRecord } from '../store/records';
+import type { JobRecord, JobSummary } from '../store/records';
 import { JobOwnershipLostError } from '../store/status';
 import {
   DatasetBusyError,
@@ -140,7 +140,7 @@ export class JobService {
   /** One job of a tenant's, with all its data and messages. */
   async status(tenant: string, jobId: string): Promise<DataGenerationStatus> {
     const { read, state } = await this.owned(tenant, jobId, { items: { from: 0 }, messages: { after: 0 } });
-    return buildStatus(read.job, state, { messages: read.messages.map((m) => m.text), data: read.items }, this.options.price, this.options.model ?? null);
+    return this.statusOf(read.job, state, { messages: read.messages.map((m) => m.text), data: read.items });
   }
 
   /**
@@ -150,7 +150,7 @@ export class JobService {
    */
   async read(tenant: string, jobId: string, select: ReadSelection): Promise<{ status: DataGenerationStatus; read: JobRead }> {
     const { read, state } = await this.owned(tenant, jobId, select);
-    return { status: buildStatus(read.job, state, { messages: [], data: null }, this.options.price, this.options.model ?? null), read };
+    return { status: this.statusOf(read.job, state, { messages: [], data: null }), read };
   }
 
   /**
@@ -171,7 +171,7 @@ export class JobService {
       // An ended job still in the open index: its finish's second step was lost (or is on its way). Put it right.
       if (index === 'open' && isTerminal(state)) await this.store.indexEnd(tenant, read.job.jobId, state, read.job.createdAt).catch(() => undefined);
       if (query.state !== undefined && state !== query.state) continue;
-      jobs.push(buildStatus(read.job, state, { messages: read.messages.map((m) => m.text), data: null }, this.options.price, this.options.model ?? null));
+      jobs.push(this.statusOf(read.job, state, { messages: read.messages.map((m) => m.text), data: null }));
     }
     const last = page.entries[page.entries.length - 1];
     return { jobs: jobs.reverse(), next: page.more && last !== undefined ? encodeCursor(last) : null };
@@ -309,7 +309,7 @@ export class JobService {
       report: null,
       itemCount: 0,
     };
-    return { status: buildStatus(job, 'QUEUED', { messages, data: [] }, this.options.price, this.options.model ?? null), replayed: false };
+    return { status: this.statusOf(job, 'QUEUED', { messages, data: [] }), replayed: false };
   }
 
   /** The job an earlier request with the same Idempotency-Key created; it may still be being created. */
@@ -532,6 +532,11 @@ export class JobService {
   }
 
   // -------------------------------------------------------------- helpers
+
+  /** A job as the API answers it, priced at the configured model's price. */
+  private statusOf(job: JobSummary, state: JobState, parts: { messages: string[]; data: string[] | null }): DataGenerationStatus {
+    return buildStatus(job, state, parts, this.options.price, this.options.model ?? null);
+  }
 
   /**
    * An economy job cancelled between two polls (delayed in the queue, or

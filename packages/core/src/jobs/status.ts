@@ -33,7 +33,7 @@ export function buildStatus(
     usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, llm_calls: usage.calls },
     report: {
       generated: counts.candidates,
-      accepted: job.itemCount,
+      accepted,
       rejected: { exact_duplicate: counts.exactDuplicates, near_duplicate: counts.nearDuplicates, filtered: counts.filtered, bad: counts.bad },
       unusable_answers: counts.unusableAnswers,
       estimated_cost_usd: cost?.costUsd ?? null,

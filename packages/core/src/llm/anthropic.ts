@@ -58,46 +58,38 @@ export class AnthropicProvider implements LlmProvider {
 
   /** Message Batches: the same requests, half price, answered within 24 hours. */
   readonly batches: BatchApi = {
-    submit: async (requests, signal) => {
-      try {
-        const batch = await this.client.messages.batches.create(
-          { requests: requests.map(({ customId, request }) => ({ custom_id: customId, params: this.params(request) })) },
-          { signal },
-        );
-        return batchOf(batch);
-      } catch (error) {
-        throw this.translateError(error, signal);
-      }
-    },
-    retrieve: async (batchId, signal) => {
-      try {
-        return batchOf(await this.client.messages.batches.retrieve(batchId, {}, { signal }));
-      } catch (error) {
-        throw this.translateError(error, signal);
-      }
-    },
-    results: async (batchId, signal) => {
-      const out: BatchItemResult[] = [];
-      try {
+    submit: (requests, signal) =>
+      this.sdk(signal, async () =>
+        batchOf(
+          await this.client.messages.batches.create(
+            { requests: requests.map(({ customId, request }) => ({ custom_id: customId, params: this.params(request) })) },
+            { signal },
+          ),
+        ),
+      ),
+    retrieve: (batchId, signal) => this.sdk(signal, async () => batchOf(await this.client.messages.batches.retrieve(batchId, {}, { signal }))),
+    results: (batchId, signal) =>
+      this.sdk(signal, async () => {
+        const out: BatchItemResult[] = [];
         for await (const line of await this.client.messages.batches.results(batchId, {}, { signal })) {
           const r = line.result;
           if (r.type === 'succeeded') out.push({ customId: line.custom_id, kind: 'succeeded', result: { candidates: candidatesOf(r.message), usage: usageOf(r.message) } });
           else if (r.type === 'errored') out.push({ customId: line.custom_id, kind: 'errored', reason: `${r.error.error.type}: ${r.error.error.message}` });
           else out.push({ customId: line.custom_id, kind: r.type, reason: r.type === 'expired' ? 'the batch expired before this request ran' : 'the batch was cancelled' });
         }
-      } catch (error) {
-        throw this.translateError(error, signal);
-      }
-      return out;
-    },
-    cancel: async (batchId) => {
-      try {
-        await this.client.messages.batches.cancel(batchId);
-      } catch (error) {
-        throw this.translateError(error, undefined);
-      }
-    },
+        return out;
+      }),
+    cancel: (batchId) => this.sdk(undefined, async () => void (await this.client.messages.batches.cancel(batchId))),
   };
+
+  /** One SDK call, its failure as our typed errors (translateError). */
+  private async sdk<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw this.translateError(error, signal);
+    }
+  }
 
   /** The Messages API parameters of one request (interactive or in a batch). */
   private params(request: Omit<GenerateBatchRequest, 'signal' | 'onThrottled' | 'beforeRetry'>): Anthropic.MessageCreateParamsNonStreaming {

@@ -24,7 +24,7 @@ export interface Price {
   batchDiscount?: number;
 }
 
-export const KNOWN_PRICES: ReadonlyArray<readonly [prefix: string, price: Price]> = [
+const KNOWN_PRICES: ReadonlyArray<readonly [prefix: string, price: Price]> = [
   ['claude-opus-4', { inputPerMTok: 15, outputPerMTok: 75 }],
   ['claude-sonnet-5', { inputPerMTok: 3, outputPerMTok: 15 }],
   ['claude-sonnet-4', { inputPerMTok: 3, outputPerMTok: 15 }],
@@ -93,9 +93,4 @@ export function estimateCost(usage: JobUsage, price: Price | null): CostEstimate
   const full = listCost(all, price);
   const uncachedFull = listCost({ ...all, cacheRead: 0, cacheWrite: 0 }, price);
   return { costUsd: usd(full - discount), discountUsd: usd(discount), cacheSavingsUsd: usd(uncachedFull - full) };
-}
-
-/** Just the cost in USD (null: unknown price). */
-export function estimateCostUsd(usage: JobUsage, price: Price | null): number | null {
-  return estimateCost(usage, price)?.costUsd ?? null;
 }
