@@ -152,15 +152,24 @@ export default function Charts({ status, items, rejected }: { status: JobStatus;
         title="Tokens and cost"
         summary={`${formatNumber(usage.llm_calls)} LLM calls, ${formatNumber(usage.input_tokens + usage.output_tokens)} tokens${perInput === null ? '' : ` (${formatNumber(perInput)} billed per accepted input)`}; ${costSentence(report.cost)}.`}
       >
-        <ResponsiveContainer width="100%" height={160}>
-          <BarChart data={tokens} layout="vertical" margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" horizontal={false} />
-            <XAxis type="number" allowDecimals={false} tickFormatter={(v: number) => formatNumber(v)} />
-            <YAxis type="category" dataKey="kind" width={100} />
-            <Tooltip formatter={(v) => formatNumber(Number(v))} />
-            <Bar dataKey="tokens" name="tokens" isAnimationActive={false} />
-          </BarChart>
-        </ResponsiveContainer>
+        {usage.input_tokens + usage.output_tokens === 0 ? (
+          // Empty axes would say nothing: say why there are no tokens.
+          <p className="empty" data-testid="chart-tokens-empty">
+            {usage.llm_calls === 0
+              ? 'No LLM calls yet.'
+              : 'No tokens billed: the calls went to the offline generator, which is not an LLM and costs nothing.'}
+          </p>
+        ) : (
+          <ResponsiveContainer width="100%" height={160}>
+            <BarChart data={tokens} layout="vertical" margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+              <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+              <XAxis type="number" allowDecimals={false} tickFormatter={(v: number) => formatNumber(v)} />
+              <YAxis type="category" dataKey="kind" width={100} />
+              <Tooltip formatter={(v) => formatNumber(Number(v))} />
+              <Bar dataKey="tokens" name="tokens" isAnimationActive={false} />
+            </BarChart>
+          </ResponsiveContainer>
+        )}
       </Figure>
     </div>
   );

@@ -407,6 +407,35 @@ describe('the web console', () => {
     await page.unroute(statusUrl);
   }, 60_000);
 
+  it('fits a job page on a phone, long theme names and all, and says why a job has no tokens', async () => {
+    // The API's answers for the first job, changed in the browser: a long theme (the filter's
+    // options once widened the page) and no tokens billed (the offline generator's calls).
+    const longTheme = 'a first-time user asking about the home internet provider, comparing two plans side by side in detail';
+    await page.route(`${stack.url}/v1/data/generate/${firstJob}/items?*`, async (route) => {
+      const real = await (await route.fetch()).json();
+      if (Array.isArray(real) && real.length > 0) real[0].theme = longTheme;
+      await route.fulfill({ json: real });
+    });
+    const statusUrl = `${stack.url}/v1/data/generate/${firstJob}`;
+    await page.route(statusUrl, async (route) => {
+      const real = await (await route.fetch()).json();
+      real.usage = { ...real.usage, input_tokens: 0, output_tokens: 0 };
+      await route.fulfill({ json: real });
+    });
+    try {
+      await page.setViewportSize(PHONE);
+      await page.goto(`${stack.url}/console/#/jobs/${firstJob}`);
+      await page.getByTestId('items-count').filter({ hasText: `${N} inputs` }).waitFor();
+      await page.getByRole('option', { name: longTheme }).waitFor({ state: 'attached' });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+      expect(await page.getByTestId('chart-tokens-empty').textContent()).toContain('No tokens billed');
+    } finally {
+      await page.unroute(`${stack.url}/v1/data/generate/${firstJob}/items?*`);
+      await page.unroute(statusUrl);
+      await page.setViewportSize(LAPTOP);
+    }
+  });
+
   it('lists the jobs with their state and progress, filtered by state', async () => {
     await page.getByRole('link', { name: 'Jobs', exact: true }).click();
     const table = page.getByRole('region', { name: 'Jobs' });
